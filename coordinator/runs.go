@@ -1,0 +1,386 @@
+package coordinator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/barrage-dev/barrage/internal/cluster"
+	"github.com/barrage-dev/barrage/internal/hitter"
+	"github.com/barrage-dev/barrage/internal/results"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+)
+
+// run is a run this coordinator knows about.
+type run struct {
+	mu       sync.Mutex
+	spec     *pb.RunSpec
+	state    *pb.RunStateRecord
+	shards   []*pb.ShardRecord
+	events   []*pb.RunEvent
+	agg      *results.Run
+	changed  chan struct{} // closed and replaced on every change
+	ended    bool
+	cancelAt time.Time // zero unless cancelled
+	alive    map[int32]bool
+}
+
+func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, events []*pb.RunEvent) *run {
+	sort.Slice(shards, func(i, j int) bool { return shards[i].GetShard() < shards[j].GetShard() })
+	return &run{
+		spec:    spec,
+		state:   st,
+		shards:  shards,
+		events:  events,
+		agg:     results.New(spec.GetPlan(), int(spec.GetShardCount()), spec.GetStartAt().AsTime()),
+		changed: make(chan struct{}),
+		ended:   isFinal(st.GetState()),
+		alive:   map[int32]bool{},
+	}
+}
+
+func isFinal(s pb.RunState) bool {
+	return s == pb.RunState_RUN_STATE_COMPLETED || s == pb.RunState_RUN_STATE_FAILED || s == pb.RunState_RUN_STATE_CANCELLED
+}
+
+// notify wakes watchers. Called with r.mu held.
+func (r *run) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+func newRunID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// deadline is when a run that has not completed fails. Called with r.mu held.
+func (r *run) deadline() time.Time {
+	timeout := r.spec.GetPlan().GetTarget().GetTimeout().AsDuration()
+	if timeout <= 0 {
+		timeout = hitter.DefaultTimeout
+	}
+	end := r.spec.GetStartAt().AsTime().Add(r.spec.GetPlanned().AsDuration())
+	if !r.cancelAt.IsZero() && r.cancelAt.Before(end) {
+		end = r.cancelAt
+	}
+	return end.Add(timeout)
+}
+
+// event records an event in memory and etcd. Called with r.mu held.
+func (s *server) event(ctx context.Context, r *run, kind, format string, args ...any) {
+	ev := &pb.RunEvent{At: timestamppb.Now(), Kind: kind, Message: fmt.Sprintf(format, args...)}
+	r.events = append(r.events, ev)
+	if l, err := s.currentLeader(); err == nil {
+		if err := s.store.AddEvent(ctx, l, r.spec.GetRunId(), ev); err != nil {
+			s.log.Warn("store run event", "run", r.spec.GetRunId(), "err", err)
+		}
+	}
+	s.log.Info("run event", "run", r.spec.GetRunId(), "kind", kind, "msg", ev.Message)
+	r.notify()
+}
+
+// ingest stores and merges one window. It returns whether to acknowledge it
+// and an error only when storage failed (the agent must resend).
+func (s *server) ingest(ctx context.Context, ac *agentConn, w *pb.ResultWindow) (bool, error) {
+	l, err := s.currentLeader()
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	r := s.runs[w.GetRunId()]
+	s.mu.Unlock()
+	log := s.log.With("run", w.GetRunId(), "shard", w.GetShard(), "seq", w.GetSeq())
+	if r == nil {
+		// Not a run this leader is running: stored ones that ended are
+		// loaded on demand and take no more windows.
+		log.Warn("window for a run that is not running; discarding", "agent", ac.snapshot().GetName())
+		ac.send(stopMsg(w.GetRunId(), w.GetShard(), "run is not running on this coordinator"))
+		return true, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		if !r.agg.Seen(w) {
+			s.event(ctx, r, "late-window", "shard %d window %d arrived after the run ended; not counted", w.GetShard(), w.GetSeq())
+		}
+		return true, nil
+	}
+	if r.agg.Seen(w) {
+		return true, nil
+	}
+	if k := w.GetShard(); k >= 0 && int(k) < len(r.shards) && r.shards[k].GetEpoch() != w.GetEpoch() {
+		s.event(ctx, r, "window-rejected", "shard %d window %d has epoch %d, the shard is at epoch %d", k, w.GetSeq(), w.GetEpoch(), r.shards[k].GetEpoch())
+		return true, nil
+	}
+	if err := r.agg.Check(w); err != nil {
+		// A malformed window is a bug in the sender; it is not counted, the
+		// run will miss it and say so, and the agent may forget it.
+		s.event(ctx, r, "window-rejected", "from agent %s: %v", ac.snapshot().GetName(), err)
+		return true, nil
+	}
+	if _, err := s.store.PutWindow(ctx, l, w); err != nil {
+		return false, err
+	}
+	if _, err := r.agg.Ingest(w); err != nil {
+		// Check passed, so this cannot happen; report it loudly.
+		s.event(ctx, r, "window-rejected", "after storing: %v", err)
+	}
+	r.notify()
+	return true, nil
+}
+
+func stopMsg(runID string, shard int32, reason string) *pb.CoordinatorMessage {
+	return &pb.CoordinatorMessage{Msg: &pb.CoordinatorMessage_Stop{Stop: &pb.StopShard{RunId: runID, Shard: shard, Reason: reason}}}
+}
+
+// reattach marks the shards a (re)connecting agent still runs as alive.
+func (s *server) reattach(ac *agentConn, active []*pb.ShardRef) {
+	for _, ref := range active {
+		s.mu.Lock()
+		r := s.runs[ref.GetRunId()]
+		s.mu.Unlock()
+		if r == nil {
+			ac.send(stopMsg(ref.GetRunId(), ref.GetShard(), "run is not running on this coordinator"))
+			continue
+		}
+		r.mu.Lock()
+		k := ref.GetShard()
+		if k >= 0 && int(k) < len(r.shards) && r.shards[k].GetAgentId() == ac.id && !r.ended {
+			if !r.alive[k] {
+				r.alive[k] = true
+				s.event(s.ctx, r, "agent-reconnected", "agent %s is back with shard %d", ac.snapshot().GetName(), k)
+			}
+		} else if r.ended {
+			ac.send(stopMsg(ref.GetRunId(), k, "run has ended"))
+		}
+		r.mu.Unlock()
+	}
+}
+
+// agentLost notes that an agent's shards have no connection now.
+func (s *server) agentLost(ac *agentConn) {
+	s.mu.Lock()
+	runs := make([]*run, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.mu.Lock()
+		for _, sh := range r.shards {
+			k := sh.GetShard()
+			if sh.GetAgentId() == ac.id && r.alive[k] && !r.ended {
+				r.alive[k] = false
+				s.event(s.ctx, r, "agent-lost", "agent %s (shard %d) disconnected", ac.snapshot().GetName(), k)
+			}
+		}
+		r.mu.Unlock()
+	}
+}
+
+// supervise ends a run when it completes or misses its deadline.
+func (s *server) supervise(r *run) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		ch := r.changed
+		done := s.check(r)
+		r.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ch:
+		case <-t.C:
+		}
+	}
+}
+
+// check ends the run if it is over. Called with r.mu held; returns whether
+// the run has ended.
+func (s *server) check(r *run) bool {
+	if r.ended {
+		return true
+	}
+	switch {
+	case r.agg.Done():
+		st := pb.RunState_RUN_STATE_COMPLETED
+		msg := ""
+		res, _ := r.agg.Result()
+		var early []string
+		for _, sh := range res.Shards {
+			if sh.GetStopReason() != "" {
+				early = append(early, fmt.Sprintf("shard %d: %s", sh.GetShard(), sh.GetStopReason()))
+			}
+		}
+		if !r.cancelAt.IsZero() {
+			st, msg = pb.RunState_RUN_STATE_CANCELLED, "cancelled by request"
+		} else if len(early) > 0 {
+			st, msg = pb.RunState_RUN_STATE_FAILED, "stopped early: "+strings.Join(early, "; ")
+		}
+		s.end(r, st, msg)
+	case time.Now().After(r.deadline().Add(s.cfg.Grace)):
+		var parts []string
+		for _, k := range r.agg.MissingShards() {
+			sh := r.shards[k]
+			state := "disconnected"
+			if r.alive[k] {
+				state = "connected"
+			}
+			parts = append(parts, fmt.Sprintf("shard %d (agent %s, %s)", k, sh.GetAgentName(), state))
+			if ac := s.agent(sh.GetAgentId()); ac != nil {
+				ac.send(stopMsg(r.spec.GetRunId(), k, "run failed: deadline passed"))
+			}
+		}
+		s.end(r, pb.RunState_RUN_STATE_FAILED, "no final results from "+strings.Join(parts, ", ")+" by the deadline")
+	default:
+		return false
+	}
+	return true
+}
+
+// end moves a run to a final state. Called with r.mu held.
+func (s *server) end(r *run, st pb.RunState, msg string) {
+	r.agg.Finish()
+	r.state = &pb.RunStateRecord{State: st, EndedAt: timestamppb.Now(), Message: msg}
+	r.ended = true
+	if l, err := s.currentLeader(); err == nil {
+		if err := s.store.SetState(s.ctx, l, r.spec.GetRunId(), r.state); err != nil {
+			s.log.Error("store final run state", "run", r.spec.GetRunId(), "err", err)
+		}
+	}
+	t := r.agg.Totals()
+	s.log.Info("run ended", "run", r.spec.GetRunId(), "state", st.String(), "requests", t.Requests, "errors", t.Errors, "dropped", t.Dropped, "msg", msg)
+	r.notify()
+}
+
+// loadRuns reads unfinished runs from etcd after winning the election and
+// resumes supervising them (their windows are replayed into fresh results).
+func (s *server) loadRuns(ctx context.Context) error {
+	ids, err := s.store.RunIDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		rec, err := s.store.Run(ctx, id)
+		if err != nil {
+			return err
+		}
+		if isFinal(rec.State.GetState()) {
+			continue
+		}
+		r, err := s.rebuild(ctx, rec)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.runs[id] = r
+		s.mu.Unlock()
+		s.log.Info("resumed run", "run", id, "windows", r.agg.Totals().Requests)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.supervise(r)
+		}()
+	}
+	return nil
+}
+
+func (s *server) rebuild(ctx context.Context, rec *cluster.RunRecord) (*run, error) {
+	r := newRun(rec.Spec, rec.State, rec.Shards, rec.Events)
+	err := s.store.Windows(ctx, rec.Spec.GetRunId(), func(w *pb.ResultWindow) error {
+		if _, err := r.agg.Ingest(w); err != nil {
+			s.log.Warn("stored window rejected on replay", "run", rec.Spec.GetRunId(), "err", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay windows of run %s: %w", rec.Spec.GetRunId(), err)
+	}
+	if r.ended {
+		r.agg.Finish()
+	}
+	return r, nil
+}
+
+// getRun returns a run from memory, or loads an ended one from etcd.
+func (s *server) getRun(ctx context.Context, id string) (*run, error) {
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	rec, err := s.store.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err = s.rebuild(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if existing := s.runs[id]; existing != nil {
+		r = existing
+	} else {
+		s.runs[id] = r
+	}
+	s.mu.Unlock()
+	return r, nil
+}
+
+// status builds a run's RunStatus. Called with r.mu held.
+func (s *server) status(r *run) *pb.RunStatus {
+	t := r.agg.Totals()
+	st := &pb.RunStatus{
+		RunId:      r.spec.GetRunId(),
+		Name:       r.spec.GetPlan().GetName(),
+		State:      r.state.GetState(),
+		CreatedAt:  r.spec.GetCreatedAt(),
+		StartAt:    r.spec.GetStartAt(),
+		EndedAt:    r.state.GetEndedAt(),
+		Planned:    r.spec.GetPlanned(),
+		Requests:   t.Requests,
+		Errors:     t.Errors,
+		Dropped:    t.Dropped,
+		Shards:     r.spec.GetShardCount(),
+		ShardsDone: int32(r.agg.ShardsDone()),
+		Message:    r.state.GetMessage(),
+	}
+	if !r.cancelAt.IsZero() && !r.ended {
+		st.Message = "cancelling"
+	}
+	for k := range r.shards {
+		if r.alive[int32(k)] {
+			st.ShardsAlive++
+		}
+	}
+	if p := r.agg.Latest(); p != nil {
+		if l := p.GetLength().AsDuration(); l > 0 {
+			st.RateRps = float64(p.GetRequests()) / l.Seconds()
+		}
+		st.AskedRps = p.GetAskedRps()
+		st.P50, st.P99 = p.GetP50(), p.GetP99()
+	}
+	return st
+}
+
+func plannedOf(plan *pb.Plan) time.Duration {
+	var d time.Duration
+	for _, s := range plan.GetLoad().GetStages() {
+		d += s.GetDuration().AsDuration()
+	}
+	return d
+}

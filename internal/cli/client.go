@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/barrage-dev/barrage/internal/report"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+	"github.com/barrage-dev/barrage/scenarios"
+)
+
+type client struct {
+	addr string
+	conn *grpc.ClientConn
+	ctl  pb.ControlServiceClient
+}
+
+func dial(addr string) (*client, error) {
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	if err != nil {
+		return nil, fmt.Errorf("coordinator address %q: %w", addr, err)
+	}
+	return &client{addr: addr, conn: conn, ctl: pb.NewControlServiceClient(conn)}, nil
+}
+
+func (c *client) Close() { c.conn.Close() }
+
+func addCoordinatorFlag(cmd *cobra.Command, addr *string) {
+	cmd.Flags().StringVar(addr, "coordinator", defaultCoordinator(), "coordinator gRPC address (env BARRAGE_COORDINATOR)")
+}
+
+// readScenario reads and validates a scenario file locally and collects the
+// environment variables it refers to.
+func readScenario(path string) ([]byte, map[string]string, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, withCode(ExitBadScenario, fmt.Errorf("read scenario: %w", err))
+	}
+	env := map[string]string{}
+	for _, name := range scenarios.EnvRefs(src) {
+		if v, ok := os.LookupEnv(name); ok {
+			env[name] = v
+		}
+	}
+	if _, err := scenarios.Parse(path, src, env); err != nil {
+		return nil, nil, withCode(ExitBadScenario, err)
+	}
+	return src, env, nil
+}
+
+type submitOpts struct {
+	agents  int
+	seed    uint64
+	hasSeed bool
+}
+
+func (c *client) submit(ctx context.Context, path string, src []byte, env map[string]string, o submitOpts) (*pb.SubmitRunResponse, error) {
+	resp, err := c.ctl.SubmitRun(ctx, &pb.SubmitRunRequest{
+		FileName: filepath.Base(path), Scenario: src, Env: env,
+		Seed: o.seed, HasSeed: o.hasSeed, Agents: int32(o.agents),
+	})
+	if err != nil {
+		return nil, rpcErr(c.addr, err)
+	}
+	return resp, nil
+}
+
+// watch follows a run, drawing progress, until it ends; it returns the last
+// status.
+func (c *client) watch(ctx context.Context, runID string, p *progress) (*pb.RunStatus, error) {
+	var last *pb.RunStatus
+outer:
+	for attempt := 0; ; attempt++ {
+		stream, err := c.ctl.WatchRun(ctx, &pb.WatchRunRequest{RunId: runID})
+		if err != nil {
+			return nil, rpcErr(c.addr, err)
+		}
+		for {
+			st, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				p.done()
+				return last, nil
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					p.done()
+					return last, ctx.Err()
+				}
+				// A coordinator restart or leader change: try again for a
+				// while before giving up.
+				if attempt < 30 {
+					p.note(fmt.Sprintf("lost the coordinator (%v); retrying", err))
+					select {
+					case <-time.After(time.Second):
+					case <-ctx.Done():
+						return last, ctx.Err()
+					}
+					continue outer
+				}
+				p.done()
+				return last, rpcErr(c.addr, err)
+			}
+			last = st
+			p.update(st)
+		}
+	}
+}
+
+func (c *client) result(ctx context.Context, runID string) (*pb.RunResult, error) {
+	res, err := c.ctl.GetRunResult(ctx, &pb.GetRunResultRequest{RunId: runID})
+	if err != nil {
+		return nil, rpcErr(c.addr, err)
+	}
+	return res, nil
+}
+
+// finish prints the report (text to stdout, JSON to a file if asked) and
+// turns the run's state into the exit code.
+func (e *env) finish(res *pb.RunResult, jsonOut string) error {
+	rep, err := report.Build(res)
+	if err != nil {
+		return fmt.Errorf("build report: %w", err)
+	}
+	if err := report.WriteText(e.stdout, rep); err != nil {
+		return err
+	}
+	if jsonOut != "" {
+		if err := writeJSONFile(jsonOut, rep); err != nil {
+			return err
+		}
+	}
+	return runExit(res.GetStatus())
+}
+
+func runExit(st *pb.RunStatus) error {
+	if st.GetState() != pb.RunState_RUN_STATE_COMPLETED {
+		msg := st.GetMessage()
+		if msg == "" {
+			msg = "run did not complete"
+		}
+		return withCode(ExitIncomplete, fmt.Errorf("run %s %s: %s", st.GetRunId(), report.StateName(st.GetState()), msg))
+	}
+	return nil
+}
+
+func writeJSONFile(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write JSON report: %w", err)
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		f.Close()
+		return fmt.Errorf("write JSON report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write JSON report %s: %w", path, err)
+	}
+	return nil
+}

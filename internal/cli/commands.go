@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/barrage-dev/barrage/internal/report"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+	"github.com/barrage-dev/barrage/scenarios"
+)
+
+func submitCmd(e *env) *cobra.Command {
+	var addr, jsonOut string
+	var wait bool
+	var o submitOpts
+	cmd := &cobra.Command{
+		Use:   "submit FILE",
+		Short: "Submit a scenario to a coordinator; prints the run id",
+		Args:  exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.hasSeed = cmd.Flags().Changed("seed")
+			src, envv, err := readScenario(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			resp, err := c.submit(ctx, args[0], src, envv, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, resp.GetRunId())
+			for _, w := range resp.GetWarnings() {
+				fmt.Fprintln(e.stderr, "warning:", w)
+			}
+			if !wait {
+				return nil
+			}
+			if _, err := c.watch(ctx, resp.GetRunId(), newProgress(e.stderr)); err != nil {
+				return err
+			}
+			res, err := c.result(ctx, resp.GetRunId())
+			if err != nil {
+				return err
+			}
+			return e.finish(res, jsonOut)
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run, then print its report; exit 4 unless it completed")
+	cmd.Flags().IntVar(&o.agents, "agents", 0, "number of agents to shard over (default: the scenario's agents, or all live agents)")
+	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "run seed (default: the scenario's seed, or random)")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "with --wait: also write the JSON report to this file")
+	return cmd
+}
+
+func watchCmd(e *env) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "watch RUN",
+		Short: "Follow a run's progress until it ends; exit 4 unless it completed",
+		Args:  exactArgs("RUN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			p := newProgress(e.stderr)
+			p.every = time.Second
+			st, err := c.watch(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			if st == nil {
+				return fmt.Errorf("no status for run %s", args[0])
+			}
+			fmt.Fprintln(e.stdout, p.line(st))
+			return runExit(st)
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	return cmd
+}
+
+func reportCmd(e *env) *cobra.Command {
+	var addr, format, out string
+	cmd := &cobra.Command{
+		Use:   "report RUN",
+		Short: "Print a run's report (text or JSON)",
+		Args:  exactArgs("RUN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return usageErr("--format must be text or json, not %q", format)
+			}
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			res, err := c.result(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			rep, err := report.Build(res)
+			if err != nil {
+				return fmt.Errorf("build report: %w", err)
+			}
+			w := e.stdout
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("write report: %w", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			if format == "json" {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			return report.WriteText(w, rep)
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	return cmd
+}
+
+func cancelCmd(e *env) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "cancel RUN",
+		Short: "Cancel a run: agents stop starting requests and report what they did",
+		Args:  exactArgs("RUN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, err := c.ctl.CancelRun(cmd.Context(), &pb.CancelRunRequest{RunId: args[0]})
+			if err != nil {
+				return rpcErr(addr, err)
+			}
+			fmt.Fprintf(e.stdout, "%s %s\n", args[0], report.StateName(resp.GetState()))
+			return nil
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	return cmd
+}
+
+func agentsCmd(e *env) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "agents",
+		Short: "List live agents",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, err := c.ctl.ListAgents(cmd.Context(), &pb.ListAgentsRequest{})
+			if err != nil {
+				return rpcErr(addr, err)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tID\tADDRESS\tCPUS\tCLOCK OFFSET\tSHARDS\tVERSION\tCONNECTED")
+			for _, a := range resp.GetAgents() {
+				var shards []string
+				for _, s := range a.GetShards() {
+					shards = append(shards, fmt.Sprintf("%s/%d", s.GetRunId(), s.GetShard()))
+				}
+				sort.Strings(shards)
+				sh := strings.Join(shards, ",")
+				if sh == "" {
+					sh = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", a.GetName(), a.GetAgentId(), a.GetAddress(), a.GetCpus(),
+					fmtDur(a.GetClockOffset().AsDuration().Abs()), sh, a.GetVersion(), a.GetConnectedAt().AsTime().Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	return cmd
+}
+
+func runsCmd(e *env) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List runs, newest first",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := dial(addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			resp, err := c.ctl.ListRuns(cmd.Context(), &pb.ListRunsRequest{})
+			if err != nil {
+				return rpcErr(addr, err)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tSCENARIO\tSTATE\tSHARDS\tREQUESTS\tCREATED\tMESSAGE")
+			for _, r := range resp.GetRuns() {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.GetRunId(), r.GetName(), report.StateName(r.GetState()),
+					r.GetShards(), r.GetRequests(), r.GetCreatedAt().AsTime().Local().Format(time.DateTime), r.GetMessage())
+			}
+			return tw.Flush()
+		},
+	}
+	addCoordinatorFlag(cmd, &addr)
+	return cmd
+}
+
+func validateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check scenario files; print every problem as file:line:col: message",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErr("validate needs at least one FILE")
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			var bad []string
+			for _, path := range args {
+				src, err := os.ReadFile(path)
+				if err != nil {
+					bad = append(bad, fmt.Sprintf("%s: %v", path, err))
+					continue
+				}
+				env := map[string]string{}
+				for _, name := range scenarios.EnvRefs(src) {
+					if v, ok := os.LookupEnv(name); ok {
+						env[name] = v
+					}
+				}
+				if _, err := scenarios.Parse(path, src, env); err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				fmt.Fprintf(e.stdout, "%s: ok\n", path)
+			}
+			if len(bad) > 0 {
+				return withCode(ExitBadScenario, fmt.Errorf("%s", strings.Join(bad, "\n")))
+			}
+			return nil
+		},
+	}
+}

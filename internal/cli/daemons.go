@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/barrage-dev/barrage/agent"
+	"github.com/barrage-dev/barrage/coordinator"
+	"github.com/barrage-dev/barrage/internal/target"
+)
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func coordinatorCmd(e *env) *cobra.Command {
+	cfg := coordinator.DefaultConfig()
+	var endpoints, allowList string
+	cmd := &cobra.Command{
+		Use:   "coordinator",
+		Short: "Run a coordinator (etcd-backed; campaigns for leadership)",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.EtcdEndpoints = splitList(endpoints)
+			cfg.AllowTargets = splitList(allowList)
+			cfg.Logger = e.logger()
+			if err := cfg.Validate(); err != nil {
+				return withCode(ExitUsage, err)
+			}
+			return coordinator.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&endpoints, "etcd-endpoints", "", "etcd client URLs, comma-separated (required)")
+	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address")
+	f.StringVar(&cfg.Advertise, "advertise", "", "address clients and agents use to reach this coordinator (default: the listen address)")
+	f.StringVar(&cfg.ID, "id", "", "coordinator id (default: host-pid)")
+	f.StringVar(&cfg.Prefix, "etcd-prefix", cfg.Prefix, "etcd key prefix")
+	f.StringVar(&allowList, "allow-targets", "", "CIDRs and host names runs may target, comma-separated (default: loopback only)")
+	f.DurationVar(&cfg.AgentTTL, "agent-ttl", cfg.AgentTTL, "agent membership lease TTL")
+	f.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "leadership lease TTL (how long a crashed leader blocks its successor)")
+	f.DurationVar(&cfg.StartDelay, "start-delay", cfg.StartDelay, "time from submit to the common start of a run's load")
+	f.DurationVar(&cfg.Grace, "grace", cfg.Grace, "how long past a run's planned end to wait for missing results before it fails")
+	return cmd
+}
+
+func agentCmd(e *env) *cobra.Command {
+	cfg := agent.DefaultConfig()
+	var coords, allowList string
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run an agent: connect to a coordinator and run the shards it assigns",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Coordinators = splitList(coords)
+			cfg.AllowTargets = splitList(allowList)
+			cfg.Logger = e.logger()
+			if cfg.Pod == "" {
+				cfg.Pod = os.Getenv("POD_NAME")
+			}
+			if cfg.Node == "" {
+				cfg.Node = os.Getenv("NODE_NAME")
+			}
+			if err := cfg.Validate(); err != nil {
+				return withCode(ExitUsage, err)
+			}
+			return agent.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&coords, "coordinator", defaultCoordinator(), "coordinator gRPC address(es), comma-separated")
+	f.StringVar(&cfg.Name, "name", cfg.Name, "agent name")
+	f.StringVar(&allowList, "allow-targets", "", "CIDRs and host names load may go to, comma-separated (default: loopback only)")
+	f.DurationVar(&cfg.DeadMan, "dead-man", cfg.DeadMan, "stop all load when no coordinator was reachable for this long")
+	return cmd
+}
+
+func targetCmd(e *env) *cobra.Command {
+	var cfg target.Config
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "target",
+		Short: "Serve the bundled test target (for demos, tests and benchmarks; loopback only)",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(listen)
+			if err != nil {
+				return usageErr("--listen %q: %v", listen, err)
+			}
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				return usageErr("--listen %q: the test target listens on loopback only", listen)
+			}
+			lis, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			t := target.New(cfg)
+			srv := &http.Server{Handler: t, ReadHeaderTimeout: 10 * time.Second}
+			log := e.logger()
+			log.Info("test target listening", "addr", lis.Addr().String())
+			go func() {
+				<-cmd.Context().Done()
+				_ = srv.Close()
+			}()
+			if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			log.Info("test target stopped", "requests", t.Requests())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:18080", "listen address (loopback)")
+	f.DurationVar(&cfg.Delay, "delay", 0, "delay added to every request")
+	f.DurationVar(&cfg.Stall, "stall", 0, "hold requests arriving in the first STALL of every --stall-every period")
+	f.DurationVar(&cfg.StallEvery, "stall-every", 0, "stall period")
+	return cmd
+}

@@ -1,0 +1,383 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/barrage-dev/barrage/internal/report"
+)
+
+// bins holds the binaries built once for the process tests.
+var bins struct {
+	once    sync.Once
+	dir     string
+	barrage string
+	etcd    string
+	err     error
+}
+
+// buildBinaries builds bin/barrage and the real etcd server (from the Go
+// module proxy, the version go.mod pins) into a temporary directory.
+func buildBinaries(t *testing.T) (barrage, etcd string) {
+	t.Helper()
+	bins.once.Do(func() {
+		bins.dir, bins.err = os.MkdirTemp("", "barrage-e2e-bin-")
+		if bins.err != nil {
+			return
+		}
+		bins.barrage = filepath.Join(bins.dir, "barrage")
+		bins.etcd = filepath.Join(bins.dir, "etcd")
+		for _, b := range []struct{ out, pkg string }{
+			{bins.barrage, "github.com/barrage-dev/barrage/cmd/barrage"},
+			{bins.etcd, "go.etcd.io/etcd/server/v3"},
+		} {
+			cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				bins.err = fmt.Errorf("build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if bins.err != nil {
+		t.Fatal(bins.err)
+	}
+	return bins.barrage, bins.etcd
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bins.dir != "" {
+		os.RemoveAll(bins.dir)
+	}
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// proc is a process the test started; it is killed (by PID) at cleanup.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, name, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("---- output of %s ----\n%s", name, p.out.String())
+		}
+	})
+	return p
+}
+
+// kill sends SIGKILL to the process (by its PID) and waits for it.
+func (p *proc) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM and waits.
+func (p *proc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.kill()
+	}
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// barrageCmd runs the barrage client and returns stdout, stderr, exit code.
+func barrageCmd(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Errorf("run barrage %v: %v", args, err)
+		code = -1
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func targetCount(t *testing.T, addr string) int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/_stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var s struct{ Requests int64 }
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("/_stats: %v (%s)", err, b)
+	}
+	return s.Requests
+}
+
+type clusterProcs struct {
+	barrage, etcdURL, coordAddr, targetAddr string
+	coord                                   *proc
+	coordArgs                               []string
+	agents                                  []*proc
+}
+
+func startEtcd(t *testing.T, etcdBin string) string {
+	client, peer := freeAddr(t), freeAddr(t)
+	start(t, "etcd", etcdBin,
+		"--name", "e2e", "--data-dir", t.TempDir(),
+		"--listen-client-urls", "http://"+client, "--advertise-client-urls", "http://"+client,
+		"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
+		"--initial-cluster", "e2e=http://"+peer, "--log-level", "warn")
+	waitFor(t, "etcd", 30*time.Second, func() bool {
+		resp, err := http.Get("http://" + client + "/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return "http://" + client
+}
+
+func startClusterProcs(t *testing.T, agents int) *clusterProcs {
+	barrage, etcdBin := buildBinaries(t)
+	c := &clusterProcs{barrage: barrage, etcdURL: startEtcd(t, etcdBin), coordAddr: freeAddr(t), targetAddr: freeAddr(t)}
+	start(t, "target", barrage, "target", "--listen", c.targetAddr)
+	c.coordArgs = []string{"coordinator", "--etcd-endpoints", c.etcdURL, "--listen", c.coordAddr,
+		"--start-delay", "1s", "--leader-ttl", "2s", "--grace", "20s"}
+	c.coord = start(t, "coordinator", barrage, c.coordArgs...)
+	for i := range agents {
+		c.agents = append(c.agents, start(t, fmt.Sprintf("agent-%d", i), barrage,
+			"agent", "--coordinator", c.coordAddr, "--name", fmt.Sprintf("agent-%d", i), "--dead-man", "20s"))
+	}
+	waitFor(t, "agents to register", 30*time.Second, func() bool {
+		out, _, code := barrageCmd(t, barrage, "agents", "--coordinator", c.coordAddr)
+		return code == 0 && strings.Count(out, "agent-") == agents
+	})
+	return c
+}
+
+func writeScenario(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "scenario.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// TestClusterModeExactTotalsAcrossCoordinatorRestart runs the cluster as
+// separate processes (etcd binary, coordinator, three agents, target),
+// kills the coordinator with SIGKILL in the middle of the run and starts it
+// again: agents reconnect, resend what was not acknowledged, the new
+// coordinator rebuilds the run from etcd, and the report still counts every
+// request the target served exactly once.
+func TestClusterModeExactTotalsAcrossCoordinatorRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	c := startClusterProcs(t, 3)
+	scen := writeScenario(t, fmt.Sprintf(`
+name: cluster-exact
+target: {base_url: "http://%s"}
+load:
+  stages: [{duration: 5s, rate: 2000}]
+requests:
+  - {name: list, weight: 3, path: "/products?limit={{int 1 20}}"}
+  - {name: get, weight: 1, path: "/products/{{int 1 2000}}"}
+`, c.targetAddr))
+	jsonOut := filepath.Join(t.TempDir(), "report.json")
+
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, e, code := barrageCmd(t, c.barrage, "submit", scen, "--coordinator", c.coordAddr, "--wait", "--json", jsonOut)
+		done <- result{o, e, code}
+	}()
+	// Kill the coordinator in the middle of the load, then bring it back.
+	time.Sleep(3500 * time.Millisecond)
+	c.coord.kill()
+	c.coord = start(t, "coordinator-2", c.barrage, c.coordArgs...)
+
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("submit --wait did not return")
+	}
+	if r.code != 0 {
+		t.Fatalf("submit --wait exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := readReport(t, jsonOut)
+	served := targetCount(t, c.targetAddr)
+	if rep.Totals.Requests != served {
+		t.Errorf("report counts %d requests, the target served %d", rep.Totals.Requests, served)
+	}
+	if d := rep.Totals.Requests - 10000; d > 100 || d < -100 {
+		t.Errorf("requests = %d, want 10,000 ± 1%%", rep.Totals.Requests)
+	}
+	if rep.State != "completed" || len(rep.Shards) != 3 {
+		t.Errorf("state %q, shards %d", rep.State, len(rep.Shards))
+	}
+	var shardSum int64
+	for _, s := range rep.Shards {
+		shardSum += s.Requests
+	}
+	if shardSum != rep.Totals.Requests {
+		t.Errorf("shards sum to %d, totals %d", shardSum, rep.Totals.Requests)
+	}
+
+	// The report is in etcd: a new client gets it, and again after another
+	// coordinator restart (this time a clean stop).
+	c.coord.stop()
+	c.coord = start(t, "coordinator-3", c.barrage, c.coordArgs...)
+	var out string
+	waitFor(t, "report after restart", 30*time.Second, func() bool {
+		var code int
+		out, _, code = barrageCmd(t, c.barrage, "report", rep.RunID, "--coordinator", c.coordAddr, "--format", "json")
+		return code == 0
+	})
+	var again report.Report
+	if err := json.Unmarshal([]byte(out), &again); err != nil {
+		t.Fatalf("report --format json: %v\n%s", err, out)
+	}
+	if again.Totals.Requests != rep.Totals.Requests || again.Latency.P99 != rep.Latency.P99 {
+		t.Errorf("report after restart: %d requests p99 %v, before: %d p99 %v",
+			again.Totals.Requests, again.Latency.P99, rep.Totals.Requests, rep.Latency.P99)
+	}
+	text, _, code := barrageCmd(t, c.barrage, "report", rep.RunID, "--coordinator", c.coordAddr)
+	if code != 0 || !strings.Contains(text, "COMPLETED") || !strings.Contains(text, "list") {
+		t.Errorf("text report (exit %d):\n%s", code, text)
+	}
+}
+
+// TestClusterModeBadScenarioIsNotSubmitted checks the exit codes and that a
+// bad file leaves nothing behind.
+func TestClusterModeBadScenarioIsNotSubmitted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	c := startClusterProcs(t, 1)
+	bad := writeScenario(t, "name: bad\ntarget: {base_url: ftp://x}\nload: {stages: [{duration: 5, rate: -1}]}\nrequests: []\nbogus: 1\n")
+	_, stderr, code := barrageCmd(t, c.barrage, "submit", bad, "--coordinator", c.coordAddr)
+	if code != 3 {
+		t.Fatalf("submit of a bad file: exit %d, want 3\n%s", code, stderr)
+	}
+	if n := strings.Count(stderr, "scenario.yaml:"); n < 3 {
+		t.Errorf("want every problem as file:line:col, got %d lines:\n%s", n, stderr)
+	}
+	_, _, code = barrageCmd(t, c.barrage, "validate", bad)
+	if code != 3 {
+		t.Errorf("validate: exit %d, want 3", code)
+	}
+	out, _, _ := barrageCmd(t, c.barrage, "runs", "--coordinator", c.coordAddr)
+	if strings.Count(out, "\n") != 1 {
+		t.Errorf("runs after a rejected submit:\n%s\nwant only the header", out)
+	}
+	_, stderr, code = barrageCmd(t, c.barrage, "report", "no-such-run", "--coordinator", c.coordAddr)
+	if code == 0 || !strings.Contains(stderr, "no-such-run") {
+		t.Errorf("report of an unknown run: exit %d, %s", code, stderr)
+	}
+	_, stderr, code = barrageCmd(t, c.barrage, "agents", "--coordinator", freeAddr(t))
+	if code != 1 || !strings.Contains(stderr, "unavailable") {
+		t.Errorf("agents against nothing: exit %d, %s", code, stderr)
+	}
+	_, _, code = barrageCmd(t, c.barrage, "submit", "--bogus-flag")
+	if code != 2 {
+		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,397 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/barrage-dev/barrage/internal/hitter"
+	"github.com/barrage-dev/barrage/internal/pacer"
+	"github.com/barrage-dev/barrage/internal/recorder"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+)
+
+// Config is one shard's work.
+type Config struct {
+	// Assignment is the shard, as received from the coordinator.
+	Assignment *pb.Assignment
+	// Start is when load starts, on this machine's clock.
+	Start time.Time
+	// ClockOffset is the coordinator's clock minus this machine's; window
+	// times are reported on the coordinator's clock.
+	ClockOffset time.Duration
+	// Dial connects to the target (the agent's allowlist dialer); nil means
+	// a plain dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// UserAgent is sent when the plan sets none.
+	UserAgent string
+	// Emit receives each window, in order. It must not block for long.
+	Emit func(*pb.ResultWindow)
+	// Logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Run runs the shard and returns after its final window was emitted. A
+// cancelled ctx stops the shard early (the cause, from context.Cause, is
+// reported as the window's stop reason); Run still emits the final window
+// and returns nil. Run returns an error only if the plan cannot be run, after
+// emitting a final, empty window that says why.
+func Run(ctx context.Context, cfg Config) error {
+	a := cfg.Assignment
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("run", a.GetRunId(), "shard", a.GetShard())
+	plan := a.GetPlan()
+	window := plan.GetWindow().AsDuration()
+	if window <= 0 {
+		window = time.Second
+	}
+	e := &eng{cfg: cfg, a: a, log: log, window: window}
+	e.rec = recorder.New(len(plan.GetRequests()), runtime.GOMAXPROCS(0))
+
+	f, err := hitter.Compile(plan, hitter.Options{Dial: cfg.Dial, UserAgent: cfg.UserAgent})
+	if err == nil && len(plan.GetRequests()) == 0 {
+		err = errors.New("plan has no requests")
+	}
+	if err != nil {
+		err = fmt.Errorf("compile plan: %w", err)
+		e.emitFinal(0, cfg.Start, err.Error())
+		return err
+	}
+	e.f = f
+	e.pick = newPicker(plan.GetRequests())
+
+	// Wait for the common start.
+	if d := time.Until(cfg.Start); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			e.emitFinal(0, cfg.Start, stopReason(ctx))
+			return nil
+		}
+	}
+
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		if plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED {
+			e.runClosed(ctx)
+		} else {
+			e.runOpen(ctx)
+		}
+	}()
+	e.windows(ctx, loadDone)
+	return nil
+}
+
+type eng struct {
+	cfg    Config
+	a      *pb.Assignment
+	log    *slog.Logger
+	window time.Duration
+	rec    *recorder.Set
+	f      *hitter.Factory
+	pick   *picker
+}
+
+func stopReason(ctx context.Context) string {
+	if ctx.Err() == nil {
+		return ""
+	}
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c.Error()
+	}
+	return "stopped"
+}
+
+// windows emits a window at every boundary until the load is done, then the
+// final one.
+func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}) {
+	var seq int64
+	start := e.cfg.Start
+	t := time.NewTimer(time.Until(start.Add(e.window)))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			end := start.Add(e.window)
+			e.emit(seq, start, end, false, "")
+			seq++
+			start = end
+			t.Reset(time.Until(start.Add(e.window)))
+		case <-loadDone:
+			e.emit(seq, start, time.Now(), true, stopReason(ctx))
+			return
+		}
+	}
+}
+
+func (e *eng) emit(seq int64, start, end time.Time, final bool, reason string) {
+	eps, err := e.rec.Flush()
+	if err != nil {
+		// Encoding a histogram we built cannot fail short of a bug; keep
+		// the counters' identity by failing loudly in the stop reason.
+		e.log.Error("flush window", "err", err)
+		reason = "internal error: " + err.Error()
+		final = true
+	}
+	w := &pb.ResultWindow{
+		RunId:       e.a.GetRunId(),
+		Shard:       e.a.GetShard(),
+		Epoch:       e.a.GetEpoch(),
+		Seq:         seq,
+		Start:       timestamppb.New(start.Add(e.cfg.ClockOffset)),
+		End:         timestamppb.New(end.Add(e.cfg.ClockOffset)),
+		Final:       final,
+		Endpoints:   eps,
+		ClockOffset: durationpb.New(e.cfg.ClockOffset),
+		StopReason:  reason,
+	}
+	e.cfg.Emit(w)
+}
+
+func (e *eng) emitFinal(seq int64, at time.Time, reason string) {
+	if e.rec == nil {
+		e.rec = recorder.New(0, 1)
+	}
+	e.emit(seq, at, at, true, reason)
+}
+
+// workerSeed derives a worker's random seed from the shard seed.
+func workerSeed(shardSeed uint64, worker int) uint64 {
+	z := shardSeed + uint64(worker+1)*0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+// ---- open model ----
+
+type slot struct {
+	g        int64
+	ep       int
+	intended time.Time
+}
+
+func (e *eng) schedule() (*pacer.Schedule, error) {
+	var stages []pacer.Stage
+	for _, s := range e.a.GetPlan().GetLoad().GetStages() {
+		stages = append(stages, pacer.Stage{Duration: s.GetDuration().AsDuration(), From: s.GetFromRate(), To: s.GetToRate()})
+	}
+	return pacer.NewSchedule(stages)
+}
+
+func (e *eng) runOpen(ctx context.Context) {
+	sched, err := e.schedule()
+	if err != nil {
+		e.log.Error("bad load schedule", "err", err)
+		return
+	}
+	n := int(max(e.a.GetShardCount(), 1))
+	sh, err := sched.Shard(int(e.a.GetShard()), n)
+	if err != nil {
+		e.log.Error("bad shard", "err", err)
+		return
+	}
+	maxInflight := e.a.GetMaxInflight()
+	if maxInflight <= 0 {
+		maxInflight = 1
+	}
+	slots := make(chan slot)
+	var wg sync.WaitGroup
+	var workers int64
+	groups := e.rec.Groups()
+	err = pacer.Run(ctx, sh, e.cfg.Start, func(_, g int64, intended time.Time) {
+		s := slot{g: g, ep: e.pick.at(g), intended: intended}
+		select {
+		case slots <- s:
+			return
+		default:
+		}
+		if workers >= maxInflight {
+			e.rec.Dropped(int(g)%groups, s.ep, 1)
+			return
+		}
+		w := int(workers)
+		workers++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.openWorker(w, s, slots)
+		}()
+	})
+	if err != nil && ctx.Err() == nil {
+		e.log.Error("pacer stopped", "err", err)
+	}
+	close(slots)
+	wg.Wait()
+}
+
+func (e *eng) openWorker(w int, first slot, slots <-chan slot) {
+	h := e.f.New(workerSeed(e.a.GetSeed(), w))
+	defer h.Close()
+	g := w % e.rec.Groups()
+	e.hit(h, g, first)
+	for s := range slots {
+		e.hit(h, g, s)
+	}
+}
+
+func (e *eng) hit(h hitter.Hitter, g int, s slot) {
+	t0 := time.Now()
+	res := h.Hit(s.ep, uint64(s.g))
+	t1 := time.Now()
+	lat := t1.Sub(s.intended)
+	if lat < 0 {
+		lat = 0
+	}
+	e.rec.Record(g, s.ep, res.Status, res.ErrKind, lat, t1.Sub(t0), res.BytesIn, res.BytesOut)
+}
+
+// ---- closed model ----
+
+type closedStage struct {
+	target  int // workers that should run; -1 once the load is over
+	changed chan struct{}
+}
+
+func (e *eng) runClosed(ctx context.Context) {
+	k, n := int(e.a.GetShard()), int(max(e.a.GetShardCount(), 1))
+	var cur atomic.Pointer[closedStage]
+	var counter atomic.Int64
+	var wg sync.WaitGroup
+	spawned := 0
+	set := func(target int) {
+		st := &closedStage{target: target, changed: make(chan struct{})}
+		if old := cur.Swap(st); old != nil {
+			close(old.changed)
+		}
+		for ; spawned < target; spawned++ {
+			w := spawned
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.closedWorker(w, &cur, &counter, k, n)
+			}()
+		}
+	}
+	at := e.cfg.Start
+	t := time.NewTimer(0)
+	<-t.C
+	for _, s := range e.a.GetPlan().GetLoad().GetStages() {
+		set(int(pacer.Split(s.GetConcurrency(), k, n)))
+		at = at.Add(s.GetDuration().AsDuration())
+		t.Reset(time.Until(at))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	set(-1)
+	wg.Wait()
+}
+
+func (e *eng) closedWorker(w int, cur *atomic.Pointer[closedStage], counter *atomic.Int64, k, n int) {
+	h := e.f.New(workerSeed(e.a.GetSeed(), w))
+	defer h.Close()
+	g := w % e.rec.Groups()
+	for {
+		st := cur.Load()
+		if st.target < 0 {
+			return
+		}
+		if w >= st.target {
+			<-st.changed
+			continue
+		}
+		i := counter.Add(1) - 1
+		gl := i*int64(n) + int64(k)
+		now := time.Now()
+		e.hit(h, g, slot{g: gl, ep: e.pick.at(gl), intended: now})
+	}
+}
+
+// ---- endpoint choice ----
+
+// picker maps a global arrival number to a request template so that the
+// weights hold exactly over every cycle of sum(weights) arrivals, spread
+// evenly (smooth weighted round robin); for very large weight sums it falls
+// back to a hashed choice that holds them on average.
+type picker struct {
+	table []int   // one cycle, when small enough
+	cum   []int64 // cumulative weights, otherwise
+	sum   int64
+}
+
+const maxTable = 1 << 16
+
+func newPicker(reqs []*pb.RequestTemplate) *picker {
+	p := &picker{}
+	for _, r := range reqs {
+		w := int64(max(r.GetWeight(), 1))
+		p.sum += w
+		p.cum = append(p.cum, p.sum)
+	}
+	if p.sum <= maxTable {
+		cur := make([]int64, len(reqs))
+		for range p.sum {
+			best := 0
+			for i, r := range reqs {
+				cur[i] += int64(max(r.GetWeight(), 1))
+				if cur[i] > cur[best] {
+					best = i
+				}
+			}
+			cur[best] -= p.sum
+			p.table = append(p.table, best)
+		}
+	}
+	return p
+}
+
+func (p *picker) at(g int64) int {
+	if p.table != nil {
+		return p.table[g%int64(len(p.table))]
+	}
+	x := uint64(g) * 0x9E3779B97F4A7C15
+	x ^= x >> 29
+	v := int64(x % uint64(p.sum))
+	lo, hi := 0, len(p.cum)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if p.cum[m] > v {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// DefaultMaxInflight is the whole run's in-flight cap when the scenario sets
+// none: the peak arrival rate times one second, between 64 and 20,000.
+func DefaultMaxInflight(load *pb.Load) int64 {
+	peak := 0.0
+	for _, s := range load.GetStages() {
+		peak = math.Max(peak, math.Max(s.GetFromRate(), s.GetToRate()))
+	}
+	return int64(math.Min(20000, math.Max(64, math.Ceil(peak))))
+}

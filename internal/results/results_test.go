@@ -1,0 +1,205 @@
+package results
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/barrage-dev/barrage/internal/latency"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func testPlan() *pb.Plan {
+	return &pb.Plan{
+		Requests: []*pb.RequestTemplate{{Name: "a"}, {Name: "b"}},
+		Load:     &pb.Load{Stages: []*pb.Stage{{Duration: durationpb.New(3 * time.Second), FromRate: 100, ToRate: 100}}},
+	}
+}
+
+func enc(t *testing.T, ds ...time.Duration) []byte {
+	t.Helper()
+	r := latency.NewRecorder()
+	for _, d := range ds {
+		r.Record(d)
+	}
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// window builds a consistent window: n 200s and e timeouts for endpoint ep.
+func window(t *testing.T, shard int32, seq int64, final bool, ep int32, n, e int) *pb.ResultWindow {
+	t.Helper()
+	ew := &pb.EndpointWindow{Endpoint: ep, Requests: int64(n + e), Status: map[int32]int64{}, Errors: map[string]int64{}}
+	if n > 0 {
+		ew.Status[200] = int64(n)
+		ds := make([]time.Duration, n)
+		for i := range ds {
+			ds[i] = time.Duration(i+1) * time.Millisecond
+		}
+		ew.Histograms = append(ew.Histograms, &pb.ClassHistogram{Class: pb.OutcomeClass_OUTCOME_CLASS_2XX, Latency: enc(t, ds...), ServiceTime: enc(t, ds...)})
+	}
+	if e > 0 {
+		ew.Errors["timeout"] = int64(e)
+		ds := make([]time.Duration, e)
+		for i := range ds {
+			ds[i] = time.Second
+		}
+		ew.Histograms = append(ew.Histograms, &pb.ClassHistogram{Class: pb.OutcomeClass_OUTCOME_CLASS_ERROR, Latency: enc(t, ds...), ServiceTime: enc(t, ds...)})
+	}
+	start := t0.Add(time.Duration(seq) * time.Second)
+	return &pb.ResultWindow{RunId: "r", Shard: shard, Epoch: 1, Seq: seq, Final: final,
+		Start: timestamppb.New(start), End: timestamppb.New(start.Add(time.Second)),
+		Endpoints: []*pb.EndpointWindow{ew}}
+}
+
+func TestIngestIsIdempotentAndExact(t *testing.T) {
+	r := New(testPlan(), 2, t0)
+	ws := []*pb.ResultWindow{
+		window(t, 0, 0, false, 0, 10, 1),
+		window(t, 1, 0, false, 1, 5, 0),
+		window(t, 0, 1, true, 0, 7, 0),
+	}
+	for _, w := range ws {
+		if added, err := r.Ingest(w); err != nil || !added {
+			t.Fatalf("Ingest = %v, %v", added, err)
+		}
+	}
+	// Resends change nothing.
+	for _, w := range ws {
+		if added, err := r.Ingest(w); err != nil || added {
+			t.Fatalf("second Ingest = %v, %v; want false, nil", added, err)
+		}
+	}
+	if got := r.Totals(); got != (Totals{Requests: 23, Errors: 1, Dropped: 0}) {
+		t.Fatalf("totals = %+v", got)
+	}
+	if r.Done() {
+		t.Fatal("done before shard 1's final window")
+	}
+	if _, err := r.Ingest(window(t, 1, 2, true, 1, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Done() {
+		t.Fatal("done with shard 1's window 1 missing")
+	}
+	if got := r.MissingShards(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("missing = %v, want [1]", got)
+	}
+	if _, err := r.Ingest(window(t, 1, 1, false, 0, 2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Done() {
+		t.Fatal("not done with every window in")
+	}
+	res, err := r.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist int64
+	for _, e := range res.Endpoints {
+		for _, h := range e.Histograms {
+			lh, err := latency.Decode(h.Latency)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hist += lh.Count()
+		}
+	}
+	if hist != 26 || r.Totals().Requests != 26 {
+		t.Fatalf("histograms hold %d, totals %d; want 26", hist, r.Totals().Requests)
+	}
+	// Every window settled into the timeline once both shards reported.
+	if len(res.Timeline) != 3 {
+		t.Fatalf("timeline has %d points, want 3", len(res.Timeline))
+	}
+	if res.Timeline[0].Requests != 16 || res.Timeline[0].Shards != 2 {
+		t.Errorf("timeline[0] = %v", res.Timeline[0])
+	}
+	if res.Timeline[0].AskedRps != 100 {
+		t.Errorf("asked rate = %v, want 100", res.Timeline[0].AskedRps)
+	}
+}
+
+func TestCheckRejects(t *testing.T) {
+	good := func() *pb.ResultWindow { return window(t, 0, 0, false, 0, 3, 1) }
+	tests := []struct {
+		name   string
+		mutate func(w *pb.ResultWindow)
+	}{
+		{"shard out of range", func(w *pb.ResultWindow) { w.Shard = 5 }},
+		{"negative seq", func(w *pb.ResultWindow) { w.Seq = -1 }},
+		{"endpoint out of range", func(w *pb.ResultWindow) { w.Endpoints[0].Endpoint = 9 }},
+		{"endpoint twice", func(w *pb.ResultWindow) { w.Endpoints = append(w.Endpoints, w.Endpoints[0]) }},
+		{"requests disagree with statuses", func(w *pb.ResultWindow) { w.Endpoints[0].Requests = 99 }},
+		{"negative status count", func(w *pb.ResultWindow) { w.Endpoints[0].Status[200] = -3; w.Endpoints[0].Requests = -2 }},
+		{"invalid status code", func(w *pb.ResultWindow) { w.Endpoints[0].Status[999] = 3; delete(w.Endpoints[0].Status, 200) }},
+		{"histogram count disagrees", func(w *pb.ResultWindow) { w.Endpoints[0].Histograms[0].Latency = enc(t, time.Millisecond) }},
+		{"missing histogram", func(w *pb.ResultWindow) { w.Endpoints[0].Histograms = w.Endpoints[0].Histograms[1:] }},
+		{"class twice", func(w *pb.ResultWindow) {
+			w.Endpoints[0].Histograms = append(w.Endpoints[0].Histograms, w.Endpoints[0].Histograms[0])
+		}},
+		{"unknown class", func(w *pb.ResultWindow) { w.Endpoints[0].Histograms[0].Class = 42 }},
+		{"corrupt histogram", func(w *pb.ResultWindow) { w.Endpoints[0].Histograms[0].Latency = []byte("nope") }},
+		{"negative counter", func(w *pb.ResultWindow) { w.Endpoints[0].Dropped = -1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(testPlan(), 1, t0)
+			w := good()
+			tt.mutate(w)
+			added, err := r.Ingest(w)
+			if !errors.Is(err, ErrBadWindow) || added {
+				t.Fatalf("Ingest = %v, %v; want ErrBadWindow", added, err)
+			}
+			if r.Totals() != (Totals{}) || r.Seen(w) {
+				t.Fatalf("a rejected window changed the run: %+v", r.Totals())
+			}
+			// The good window is still accepted afterwards.
+			if _, err := r.Ingest(good()); err != nil {
+				t.Fatalf("good window after a bad one: %v", err)
+			}
+		})
+	}
+}
+
+func TestWindowAfterFinalIsRejected(t *testing.T) {
+	r := New(testPlan(), 1, t0)
+	if _, err := r.Ingest(window(t, 0, 0, true, 0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Ingest(window(t, 0, 1, false, 0, 1, 0)); !errors.Is(err, ErrBadWindow) {
+		t.Fatalf("window after final: %v, want ErrBadWindow", err)
+	}
+}
+
+func TestTimelineWaitsForEveryShard(t *testing.T) {
+	r := New(testPlan(), 2, t0)
+	if _, err := r.Ingest(window(t, 0, 0, false, 0, 4, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Latest() != nil {
+		t.Fatal("window settled before shard 1 reported it")
+	}
+	if _, err := r.Ingest(window(t, 1, 0, true, 0, 6, 0)); err != nil {
+		t.Fatal(err)
+	}
+	p := r.Latest()
+	if p == nil || p.Requests != 10 || p.Shards != 2 {
+		t.Fatalf("latest = %v, want 10 requests from 2 shards", p)
+	}
+	// Shard 1 is final at seq 0, so shard 0's seq 1 settles alone.
+	if _, err := r.Ingest(window(t, 0, 1, false, 0, 3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Latest(); p.Seq != 1 || p.Requests != 3 {
+		t.Fatalf("latest = %v, want seq 1 with 3 requests", p)
+	}
+}
