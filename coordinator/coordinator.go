@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		defer c.Close()
 		cli = c
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err = cli.Status(sctx, cfg.EtcdEndpoints[0])
 		cancel()
 		if err != nil {

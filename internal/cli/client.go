@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/barrage-dev/barrage/internal/report"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -85,6 +87,15 @@ outer:
 	for attempt := 0; ; attempt++ {
 		stream, err := c.ctl.WatchRun(ctx, &pb.WatchRunRequest{RunId: runID})
 		if err != nil {
+			if status.Code(err) == codes.Unavailable && attempt < 30 {
+				p.note(fmt.Sprintf("coordinator unavailable (%v); retrying", status.Convert(err).Message()))
+				select {
+				case <-time.After(time.Second):
+					continue outer
+				case <-ctx.Done():
+					return last, ctx.Err()
+				}
+			}
 			return nil, rpcErr(c.addr, err)
 		}
 		for {
@@ -100,7 +111,7 @@ outer:
 				}
 				// A coordinator restart or leader change: try again for a
 				// while before giving up.
-				if attempt < 30 {
+				if status.Code(err) == codes.Unavailable && attempt < 30 {
 					p.note(fmt.Sprintf("lost the coordinator (%v); retrying", err))
 					select {
 					case <-time.After(time.Second):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -232,5 +233,33 @@ requests:
 	}
 	if rep.Totals.Dropped != 0 || rep.Totals.TransportErrors != 0 {
 		t.Errorf("dropped %d, transport errors %d; want none against a fast local server", rep.Totals.Dropped, rep.Totals.TransportErrors)
+	}
+}
+
+// TestRefusedTargetIsCountedNotLost: every arrival against a port nobody
+// listens on is a request with the "refused" error kind; the run completes.
+func TestRefusedTargetIsCountedNotLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	c := startCluster(t, 2)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	res := c.runToEnd(t, fmt.Sprintf(`
+name: refused
+target: {base_url: "http://%s"}
+load: {stages: [{duration: 1s, rate: 100}]}
+requests: [{path: /}]
+`, addr))
+	rep, err := report.Build(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.State != "completed" || rep.Totals.Requests != 100 || rep.Totals.ErrorKinds["refused"] != 100 || rep.Totals.Errors != 100 {
+		t.Fatalf("state %s, requests %d, error kinds %v, errors %d; want 100 refused", rep.State, rep.Totals.Requests, rep.Totals.ErrorKinds, rep.Totals.Errors)
 	}
 }

@@ -217,7 +217,7 @@ func startEtcd(t *testing.T, etcdBin string) string {
 	return "http://" + client
 }
 
-func startClusterProcs(t *testing.T, agents int) *clusterProcs {
+func startClusterProcs(t *testing.T, agents int, deadMan string) *clusterProcs {
 	barrage, etcdBin := buildBinaries(t)
 	c := &clusterProcs{barrage: barrage, etcdURL: startEtcd(t, etcdBin), coordAddr: freeAddr(t), targetAddr: freeAddr(t)}
 	start(t, "target", barrage, "target", "--listen", c.targetAddr)
@@ -226,7 +226,7 @@ func startClusterProcs(t *testing.T, agents int) *clusterProcs {
 	c.coord = start(t, "coordinator", barrage, c.coordArgs...)
 	for i := range agents {
 		c.agents = append(c.agents, start(t, fmt.Sprintf("agent-%d", i), barrage,
-			"agent", "--coordinator", c.coordAddr, "--name", fmt.Sprintf("agent-%d", i), "--dead-man", "20s"))
+			"agent", "--coordinator", c.coordAddr, "--name", fmt.Sprintf("agent-%d", i), "--dead-man", deadMan))
 	}
 	waitFor(t, "agents to register", 30*time.Second, func() bool {
 		out, _, code := barrageCmd(t, barrage, "agents", "--coordinator", c.coordAddr)
@@ -267,7 +267,7 @@ func TestClusterModeExactTotalsAcrossCoordinatorRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	c := startClusterProcs(t, 3)
+	c := startClusterProcs(t, 3, "20s")
 	scen := writeScenario(t, fmt.Sprintf(`
 name: cluster-exact
 target: {base_url: "http://%s"}
@@ -351,7 +351,7 @@ func TestClusterModeBadScenarioIsNotSubmitted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	c := startClusterProcs(t, 1)
+	c := startClusterProcs(t, 1, "20s")
 	bad := writeScenario(t, "name: bad\ntarget: {base_url: ftp://x}\nload: {stages: [{duration: 5, rate: -1}]}\nrequests: []\nbogus: 1\n")
 	_, stderr, code := barrageCmd(t, c.barrage, "submit", bad, "--coordinator", c.coordAddr)
 	if code != 3 {
@@ -379,5 +379,73 @@ func TestClusterModeBadScenarioIsNotSubmitted(t *testing.T) {
 	_, _, code = barrageCmd(t, c.barrage, "submit", "--bogus-flag")
 	if code != 2 {
 		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+}
+
+// TestDeadManSwitchStopsLoad kills the coordinator for good in the middle
+// of a long run: the agents must stop sending load within their dead-man
+// timeout (plus the request timeout). When a coordinator comes back the
+// agents deliver their final windows, the run ends FAILED saying why, and
+// the report still counts exactly what the target served.
+func TestDeadManSwitchStopsLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	c := startClusterProcs(t, 2, "2s")
+	scen := writeScenario(t, fmt.Sprintf(`
+name: dead-man
+target: {base_url: "http://%s", timeout: 2s}
+load: {stages: [{duration: 2m, rate: 200}]}
+requests: [{path: /health}]
+`, c.targetAddr))
+	out, stderr, code := barrageCmd(t, c.barrage, "submit", scen, "--coordinator", c.coordAddr)
+	if code != 0 {
+		t.Fatalf("submit: exit %d: %s", code, stderr)
+	}
+	runID := strings.TrimSpace(out)
+	waitFor(t, "load to start", 20*time.Second, func() bool { return targetCount(t, c.targetAddr) > 200 })
+	c.coord.kill()
+	killed := time.Now()
+	// Dead-man 2s + request timeout 2s + slack.
+	time.Sleep(6 * time.Second)
+	settled := targetCount(t, c.targetAddr)
+	time.Sleep(3 * time.Second)
+	if later := targetCount(t, c.targetAddr); later != settled {
+		t.Fatalf("load went on %v after the coordinator died: %d then %d requests", time.Since(killed), settled, later)
+	}
+	c.coord = start(t, "coordinator-2", c.barrage, c.coordArgs...)
+	_, stderr, code = barrageCmd(t, c.barrage, "watch", runID, "--coordinator", c.coordAddr)
+	if code != 4 {
+		t.Fatalf("watch: exit %d, want 4 (run did not complete)\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "dead-man") {
+		t.Errorf("the failure should name the dead-man switch:\n%s", stderr)
+	}
+	js, _, code := barrageCmd(t, c.barrage, "report", runID, "--coordinator", c.coordAddr, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report: exit %d", code)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.State != "failed" {
+		t.Errorf("state %q, want failed", rep.State)
+	}
+	if served := targetCount(t, c.targetAddr); rep.Totals.Requests != served {
+		t.Errorf("report counts %d requests, the target served %d", rep.Totals.Requests, served)
+	}
+}
+
+// TestCoordinatorWithoutEtcdFailsClearly: a coordinator pointed at an etcd
+// that is not there exits with a message that says so.
+func TestCoordinatorWithoutEtcdFailsClearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	barrage, _ := buildBinaries(t)
+	_, stderr, code := barrageCmd(t, barrage, "coordinator", "--etcd-endpoints", "http://"+freeAddr(t), "--listen", freeAddr(t))
+	if code != 1 || !strings.Contains(stderr, "not reachable") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 naming the unreachable etcd", code, stderr)
 	}
 }

@@ -41,21 +41,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("embedetcd: no data directory given")
 	}
+	// Port 0: the kernel picks free ports, so parallel tests cannot race
+	// for them; the bound client address is read back after start.
 	clientAddr := cfg.ClientAddr
 	if clientAddr == "" {
-		a, err := freeLoopbackAddr()
-		if err != nil {
-			return nil, err
-		}
-		clientAddr = a
+		clientAddr = "127.0.0.1:0"
 	}
 	if err := checkLoopback(clientAddr); err != nil {
 		return nil, err
 	}
-	peerAddr, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
+	peerAddr := "127.0.0.1:0"
 	ec := embed.NewConfig()
 	ec.Name = "barrage"
 	ec.Dir = cfg.Dir
@@ -91,7 +86,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		e.Close()
 		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
 	}
-	return &Server{etcd: e, endpoints: []string{cu.String()}, closing: closing}, nil
+	if len(e.Clients) == 0 {
+		e.Close()
+		return nil, errors.New("embedded etcd has no client listener")
+	}
+	bound := url.URL{Scheme: "http", Host: e.Clients[0].Addr().String()}
+	return &Server{etcd: e, endpoints: []string{bound.String()}, closing: closing}, nil
 }
 
 // Endpoints are the client URLs to give clientv3.
@@ -103,18 +103,6 @@ func (s *Server) Close() {
 	s.closing.Store(true)
 	s.etcd.Close()
 	<-s.etcd.Server.StopNotify()
-}
-
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free loopback port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("find a free loopback port: %w", err)
-	}
-	return addr, nil
 }
 
 func checkLoopback(addr string) error {

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func runMain(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func write(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	good := write(t, "good.yaml", "name: g\ntarget: {base_url: http://127.0.0.1:9}\nload: {stages: [{duration: 1s, rate: 1}]}\nrequests: [{path: /}]\n")
+	bad := write(t, "bad.yaml", "name: g\ntarget: {base_url: http://127.0.0.1:9}\nload: {stages: [{duration: 1s, rate: fast}]}\nrequests: [{path: /}]\n")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"validate good", []string{"validate", good}, ExitOK, ""},
+		{"validate bad", []string{"validate", bad}, ExitBadScenario, "bad.yaml:3:38: load.stages[0].rate: expected a number"},
+		{"validate missing file", []string{"validate", filepath.Join(t.TempDir(), "nope.yaml")}, ExitBadScenario, "no such file"},
+		{"validate no args", []string{"validate"}, ExitUsage, "needs at least one FILE"},
+		{"unknown flag", []string{"run", "--nope", good}, ExitUsage, "unknown flag"},
+		{"unknown command", []string{"explode"}, ExitUsage, "unknown command"},
+		{"run bad scenario", []string{"run", bad}, ExitBadScenario, "expected a number"},
+		{"run zero agents", []string{"run", "--agents", "0", good}, ExitUsage, "--agents must be at least 1"},
+		{"report bad format", []string{"report", "x", "--format", "xml"}, ExitUsage, "--format must be text or json"},
+		{"report no run id", []string{"report"}, ExitUsage, "needs 1 argument"},
+		{"version", []string{"version"}, ExitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runMain(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestRunLocalJSON runs the whole local mode (embedded etcd, coordinator,
+// two agents over loopback gRPC) through the command line and checks the
+// documented JSON fields.
+func TestRunLocalJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a local cluster")
+	}
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if strings.HasPrefix(r.URL.Path, "/x") {
+			w.WriteHeader(503)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("BARRAGE_TEST_TOKEN", "s3cret")
+	scen := write(t, "local.yaml", fmt.Sprintf(`
+name: local-json
+target: {base_url: %q, headers: {Authorization: "Bearer ${BARRAGE_TEST_TOKEN}"}}
+load: {stages: [{duration: 1s, rate: 200}]}
+requests:
+  - {name: ok, weight: 3, path: "/ok/{{seq}}"}
+  - {name: broken, path: /x}
+`, srv.URL))
+	jsonOut := filepath.Join(t.TempDir(), "r.json")
+	stdout, stderr, code := runMain(t, "run", scen, "--agents", "2", "--seed", "7", "--json", jsonOut, "--log-level", "error")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"COMPLETED", "local-json", "ok", "broken", "503:50", "Latency from intended start"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("text report lacks %q:\n%s", want, stdout)
+		}
+	}
+	b, err := os.ReadFile(jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	totals := raw["totals"].(map[string]any)
+	for _, k := range []string{"requests", "errors", "dropped", "rate_rps"} {
+		if _, ok := totals[k]; !ok {
+			t.Errorf("totals.%s missing", k)
+		}
+	}
+	if raw["run_id"] == "" || raw["state"] != "completed" || raw["scenario"] != "local-json" || raw["seed"].(float64) != 7 {
+		t.Errorf("run_id/state/scenario/seed = %v %v %v %v", raw["run_id"], raw["state"], raw["scenario"], raw["seed"])
+	}
+	if got := int64(totals["requests"].(float64)); got != 200 || got != n.Load() {
+		t.Errorf("totals.requests = %d, server saw %d, want 200", got, n.Load())
+	}
+	if totals["errors"].(float64) != 50 {
+		t.Errorf("totals.errors = %v, want the 50 503s", totals["errors"])
+	}
+	eps := raw["endpoints"].([]any)
+	ep := eps[0].(map[string]any)
+	for _, k := range []string{"name", "method", "path", "requests", "status", "errors", "latency_ms", "service_time_ms"} {
+		if _, ok := ep[k]; !ok {
+			t.Errorf("endpoints[0].%s missing", k)
+		}
+	}
+	lat := ep["latency_ms"].(map[string]any)
+	for _, k := range []string{"p50", "p90", "p99", "p999", "max", "mean"} {
+		if _, ok := lat[k]; !ok {
+			t.Errorf("endpoints[0].latency_ms.%s missing", k)
+		}
+	}
+}
