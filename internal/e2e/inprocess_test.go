@@ -263,3 +263,62 @@ requests: [{path: /}]
 		t.Fatalf("state %s, requests %d, error kinds %v, errors %d; want 100 refused", rep.State, rep.Totals.Requests, rep.Totals.ErrorKinds, rep.Totals.Errors)
 	}
 }
+
+// TestCancelStopsTheRunAndKeepsItsCounts cancels a long run: it ends
+// CANCELLED soon after, and what the target served is exactly what the
+// report counts.
+func TestCancelStopsTheRunAndKeepsItsCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	srv := newCountingServer(t)
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := c.ctl.SubmitRun(ctx, &pb.SubmitRunRequest{FileName: "long.yaml", Scenario: []byte(fmt.Sprintf(`
+name: long
+target: {base_url: %q}
+load: {stages: [{duration: 10m, rate: 300}]}
+requests: [{path: /}]
+`, srv.URL))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for srv.n.Load() < 300 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cr, err := c.ctl.CancelRun(ctx, &pb.CancelRunRequest{RunId: resp.GetRunId()})
+	if err != nil || cr.GetState() != pb.RunState_RUN_STATE_CANCELLED {
+		t.Fatalf("CancelRun = %v, %v", cr, err)
+	}
+	var res *pb.RunResult
+	for {
+		res, err = c.ctl.GetRunResult(ctx, &pb.GetRunResultRequest{RunId: resp.GetRunId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GetStatus().GetState() != pb.RunState_RUN_STATE_RUNNING {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res.GetStatus().GetState() != pb.RunState_RUN_STATE_CANCELLED {
+		t.Fatalf("state %v (%s), want CANCELLED", res.GetStatus().GetState(), res.GetStatus().GetMessage())
+	}
+	rep, err := report.Build(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if served := srv.n.Load(); rep.Totals.Requests != served {
+		t.Errorf("report counts %d requests, the server answered %d", rep.Totals.Requests, served)
+	}
+	for _, s := range rep.Shards {
+		if s.StopReason != "run cancelled" {
+			t.Errorf("shard %d stop reason %q", s.Shard, s.StopReason)
+		}
+	}
+	// A cancelled run can be cancelled again harmlessly.
+	if cr, err := c.ctl.CancelRun(ctx, &pb.CancelRunRequest{RunId: resp.GetRunId()}); err != nil || cr.GetState() != pb.RunState_RUN_STATE_CANCELLED {
+		t.Errorf("second CancelRun = %v, %v", cr, err)
+	}
+}
