@@ -10,7 +10,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 OUT=${OUT:-$HERE/out}
-GOBIN_DIR=$OUT/bin
+GOBIN_DIR=${BIN_DIR:-$HERE/out/bin}     # where the peers are installed
 
 DURATION=${DURATION:-10}                 # s, throughput round, every tool
 ROUNDS=${ROUNDS:-3}                      # rounds of every phase, tools interleaved
@@ -41,19 +41,48 @@ VEGETA_VERSION=v12.13.0
 HEY_VERSION=v0.1.5
 FORTIO_VERSION=v1.66.0
 
-[[ $MEMORY == 1 && " $PHASES " != *" memory "* ]] && PHASES="$PHASES memory"
+if [[ $MEMORY == 1 && " $PHASES " != *" memory "* ]]; then PHASES="$PHASES memory"; fi
+
+LIB=$HERE/lib/benchlib.py
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+note() { log "NOTE: $*"; printf '%s\n' "$*" >>"$NOTES"; }
+
+# write_report: the Markdown report of $RUN_DIR (results.jsonl + meta.json).
+write_report() {
+	local cmds
+	cmds=$(for f in "$RUN_DIR"/*-r1-*.cmd; do
+		if [[ -f $f ]]; then printf '%s: %s\n' "$(basename "$f" .cmd)" "$(sed "s|$ROOT/||g" "$f")"; fi
+	done)
+	REPORT=$OUT/results-$(basename "$RUN_DIR").md
+	{
+		python3 "$LIB" report "$RESULTS" "$RUN_DIR/meta.json"
+		echo
+		echo "## Exact generator commands (round 1)"
+		echo
+		echo '```'
+		echo "$cmds"
+		echo '```'
+	} >"$REPORT"
+	python3 "$LIB" report "$RESULTS" "$RUN_DIR/meta.json" | sed -n '/^## [0-9]/,/^## Every run/p' | sed '$d'
+	log "report: $REPORT"
+	log "raw runs: $RUN_DIR"
+}
+
+# REPORT_ONLY=bench/out/<stamp>: rewrite that run's report and stop.
+if [[ -n ${REPORT_ONLY:-} ]]; then
+	RUN_DIR=$(cd "$REPORT_ONLY" && pwd)
+	RESULTS=$RUN_DIR/results.jsonl
+	write_report
+	exit 0
+fi
 
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 RUN_DIR=$OUT/$STAMP
 RESULTS=$RUN_DIR/results.jsonl
 NOTES=$RUN_DIR/notes.txt
-LIB=$HERE/lib/benchlib.py
 mkdir -p "$RUN_DIR" "$GOBIN_DIR"
 : >"$RESULTS"
 : >"$NOTES"
-
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-note() { log "NOTE: $*"; printf '%s\n' "$*" >>"$NOTES"; }
 
 # ------------------------------------------------------------------ install
 
@@ -79,7 +108,9 @@ install_peers() {
 }
 
 if [[ $SKIP_INSTALL != 1 ]]; then install_peers; fi
-BARRAGE=$ROOT/bin/barrage
+# a private copy: other people's `make build` must not swap it mid-run
+cp "$ROOT/bin/barrage" "$RUN_DIR/barrage"
+BARRAGE=$RUN_DIR/barrage
 VEGETA=$GOBIN_DIR/vegeta
 HEY=$GOBIN_DIR/hey
 FORTIO=$GOBIN_DIR/fortio
@@ -196,7 +227,7 @@ gen_cmd() {
 	JSON_OUT=""
 	STDIN_FILE=/dev/null
 	case "$phase/$tool" in
-	throughput/barrage | memory/barrage)
+	throughput/barrage | memory/barrage | memcal/barrage)
 		scenario "$p.yaml" closed "$DUR" "$CONNS"
 		JSON_OUT=$p.json
 		CMD=("$BARRAGE" run "$p.yaml" --json "$JSON_OUT" --agents 1 --log-level warn) ;;
@@ -221,11 +252,10 @@ gen_cmd() {
 		CMD=("$BARRAGE" run "$p.yaml" --json "$JSON_OUT" --agents 1 --log-level warn) ;;
 	open/vegeta | co/vegeta)
 		local rate=$OPEN_RATE mw=$VEGETA_OPEN_MAX_WORKERS
-		[[ $phase == co ]] && rate=$CO_RATE mw=0
+		if [[ $phase == co ]]; then rate=$CO_RATE mw=0; fi
 		echo "GET $url" >"$p.targets"
 		CMD=("$VEGETA" attack "-targets=$p.targets" "-rate=$rate" "-duration=${DUR}s" "-output=$p.bin")
-		[[ $mw != 0 ]] && CMD+=("-max-workers=$mw")
-		;;
+		if [[ $mw != 0 ]]; then CMD+=("-max-workers=$mw"); fi ;;
 	open/fortio)
 		JSON_OUT=$p.json
 		CMD=("$FORTIO" load -qps "$OPEN_RATE" -c "$CONNS" -t "${DUR}s" -json "$JSON_OUT" -loglevel Warning "$url") ;;
@@ -254,7 +284,7 @@ run_one() {
 	shift 4
 	local p
 	CMD=()
-	[[ $tool == vegeta ]] && wait_timewait 2000
+	if [[ $tool == vegeta ]]; then wait_timewait 2000; fi
 	wait_quiet "$phase/$tool"
 	start_target "$@"
 	p=$RUN_DIR/$phase-r$round-$tool
@@ -280,7 +310,7 @@ run_one() {
 		# Start the load CO_PHASE s into a period (barrage starts its load
 		# BARRAGE_LEAD s after launch: embedded etcd, coordinator, countdown).
 		local lead=0 at now
-		[[ $tool == barrage ]] && lead=$BARRAGE_LEAD
+		if [[ $tool == barrage ]]; then lead=$BARRAGE_LEAD; fi
 		at=$(awk -v t0="$t0" -v ph="$CO_PHASE" -v ev="$STALL_EVERY_S" -v lead="$lead" -v now="$(date +%s.%N)" 'BEGIN {
 			a = t0 + ph - lead; while (a < now + 0.05) a += ev; printf "%.6f", a }')
 		now=$(date +%s.%N)
@@ -292,7 +322,9 @@ run_one() {
 	before_req=$(target_requests)
 	before_busy=$(cpu_busy_ticks) before_all=$(cpu_all_ticks)
 	# sample the target's established connections half-way through
-	(sleep "$(awk -v d="$DUR" 'BEGIN {print d / 2 + 0.5}')"
+	local lead_s=0
+	if [[ $tool == barrage ]]; then lead_s=${BARRAGE_LEAD:-2}; fi
+	(sleep "$(awk -v d="$DUR" -v l="$lead_s" 'BEGIN {print l + d / 2}')"
 		ss -Htn state established "( sport = :$TPORT )" | wc -l >"$conns_f") &
 	local sampler=$!
 	launch=$(date +%s.%N)
@@ -328,8 +360,9 @@ run_one() {
 		start=$(jq -r '.load_start // .launch' <<<"$rec")
 		truth=$(python3 "$LIB" truth start="$start" t0="$t0" rate="$CO_RATE" duration="$DUR" \
 			stall="$(awk -v s="$STALL_MS" 'BEGIN {print s / 1000}')" every="$STALL_EVERY_S")
-		rec=$(jq -c --argjson t "$truth" '. + {truth_p99_ms: $t.p99_ms, truth_p999_ms: $t.p999_ms,
-			truth_held_frac: $t.held_frac, load_phase_s: (((.load_start // .launch) - .t0) % 5)}' <<<"$rec")
+		rec=$(jq -c --argjson t "$truth" --argjson ev "$STALL_EVERY_S" '. + {truth_p99_ms: $t.p99_ms,
+			truth_p999_ms: $t.p999_ms, truth_held_frac: $t.held_frac,
+			load_phase_s: (((.load_start // .launch) - .t0) as $x | $x - ($x / $ev | floor) * $ev)}' <<<"$rec")
 	fi
 	echo "$rec" >>"$RESULTS"
 	jq -r '"    → requests \(.requests // "?") · cpu \(.cpu_s // "?") s · rss \((.rss_kb // 0) / 1024 | floor) MB · p50 \(.p50_ms // "?") ms · p99 \(.p99_ms // "?") ms · exit \(.exit // "?")"' <<<"$rec" >&2
@@ -350,7 +383,7 @@ for r in $(seq "$ROUNDS"); do
 	fi
 	if has_phase open; then
 		for t in barrage vegeta fortio; do
-			has_tool "$t" && run_one open "$r" "$t" "$OPEN_DURATION"
+			if has_tool "$t"; then run_one open "$r" "$t" "$OPEN_DURATION"; fi
 		done
 	fi
 	if has_phase co; then
@@ -362,7 +395,9 @@ for r in $(seq "$ROUNDS"); do
 			log "barrage load starts ${BARRAGE_LEAD}s after launch"
 		fi
 		for t in barrage vegeta hey fortio; do
-			has_tool "$t" && run_one co "$r" "$t" "$CO_DURATION" --stall "${STALL_MS}ms" --stall-every "${STALL_EVERY_S}s"
+			if has_tool "$t"; then
+				run_one co "$r" "$t" "$CO_DURATION" --stall "${STALL_MS}ms" --stall-every "${STALL_EVERY_S}s"
+			fi
 		done
 	fi
 done
@@ -377,8 +412,8 @@ if has_phase memory; then
 		if length > 0 then (sort | .[length / 2 | floor]) else 0 end' "$RESULTS")
 	if [[ $rps == 0 ]]; then
 		# no throughput round: measure 5 s
-		run_one throughput 0 barrage 5
-		rps=$(jq -rs '[.[] | select(.tool == "barrage" and .round == 0)][0] | .requests / .duration' "$RESULTS")
+		run_one memcal 1 barrage 5
+		rps=$(jq -rs '[.[] | select(.phase == "memcal")][0] | .requests / .duration' "$RESULTS")
 	fi
 	for n in "$MEM_SMALL" "$MEM_LARGE"; do
 		d=$(awk -v n="$n" -v r="$rps" 'BEGIN {d = int(n / r + 0.5); if (d < 1) d = 1; print d}')
@@ -391,35 +426,25 @@ fi
 
 # ------------------------------------------------------------------ report
 
-versions="barrage $("$BARRAGE" version 2>/dev/null | head -1); wrk $(dpkg-query -W -f '${Version}' wrk 2>/dev/null); vegeta $VEGETA_VERSION; hey $HEY_VERSION; fortio $FORTIO_VERSION; $(go version | cut -d' ' -f3)"
+versions="$("$BARRAGE" version 2>/dev/null | head -1) (sha256 $(sha256sum "$BARRAGE" | cut -c1-12)); wrk $(dpkg-query -W -f '${Version}' wrk 2>/dev/null); vegeta $VEGETA_VERSION; hey $HEY_VERSION; fortio $FORTIO_VERSION; $(go version | cut -d' ' -f3)"
 settings="DURATION=$DURATION ROUNDS=$ROUNDS CONNS=$CONNS OPEN_RATE=$OPEN_RATE OPEN_DURATION=$OPEN_DURATION OPEN_MAX_INFLIGHT=$OPEN_MAX_INFLIGHT VEGETA_OPEN_MAX_WORKERS=$VEGETA_OPEN_MAX_WORKERS CO_RATE=$CO_RATE CO_DURATION=$CO_DURATION CO_MAX_INFLIGHT=$CO_MAX_INFLIGHT STALL_MS=$STALL_MS STALL_EVERY_S=$STALL_EVERY_S PHASES=\"$PHASES\""
-cmds=$(for f in "$RUN_DIR"/*-r1-*.cmd; do [[ -f $f ]] && printf '%s: %s\n' "$(basename "$f" .cmd)" "$(sed "s|$ROOT/||g" "$f")"; done)
-open_note="barrage: \`load: {model: open, max_inflight: $OPEN_MAX_INFLIGHT, ...}\` (0 = its default, peak rate × 1 s); vegeta: \`-rate=$OPEN_RATE\`$( [[ $VEGETA_OPEN_MAX_WORKERS != 0 ]] && echo " \`-max-workers=$VEGETA_OPEN_MAX_WORKERS\`"); fortio: \`-qps $OPEN_RATE -c $CONNS\`."
+cmds=$(for f in "$RUN_DIR"/*-r1-*.cmd; do
+	if [[ -f $f ]]; then printf '%s: %s\n' "$(basename "$f" .cmd)" "$(sed "s|$ROOT/||g" "$f")"; fi
+done)
+open_note="barrage: \`load: {model: open, max_inflight: $OPEN_MAX_INFLIGHT, ...}\` (0 = its default, peak rate × 1 s); vegeta: \`-rate=$OPEN_RATE\`$(if [[ $VEGETA_OPEN_MAX_WORKERS != 0 ]]; then echo " \`-max-workers=$VEGETA_OPEN_MAX_WORKERS\`"; fi); fortio: \`-qps $OPEN_RATE -c $CONNS\`."
 jq -n --arg date "$(date -u +%Y-%m-%d' '%H:%M' UTC')" --arg nproc "$(nproc)" \
 	--arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')" \
 	--arg mem "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)" \
 	--arg kernel "$(uname -r)" --arg command "make bench  (= bench/run.sh; ${settings})" \
 	--arg settings "$settings" --arg versions "$versions" --arg cmds "$cmds" \
 	--arg tc "$TARGET_CPU" --arg gc "$GEN_CPU" --arg conns "$CONNS" --arg dur "$DURATION" \
-	--arg or "$OPEN_RATE" --arg od "$OPEN_DURATION" --arg cr "$CO_RATE" --arg cd "$CO_DURATION" \
+	--arg orate "$OPEN_RATE" --arg od "$OPEN_DURATION" --arg cr "$CO_RATE" --arg cd "$CO_DURATION" \
 	--arg sm "$STALL_MS" --arg se "$STALL_EVERY_S" --arg on "$open_note" \
 	--rawfile notes "$NOTES" \
 	'{date: $date, nproc: $nproc, cpu_model: $cpu, mem: $mem, kernel: $kernel, command: $command,
 	  settings: $settings, versions: $versions, target_cpu: $tc, gen_cpu: $gc, conns: $conns, duration: $dur,
-	  open_rate: ($or | tonumber), open_duration: $od, co_rate: $cr, co_duration: $cd, stall_ms: $sm,
+	  open_rate: ($orate | tonumber), open_duration: $od, co_rate: $cr, co_duration: $cd, stall_ms: $sm,
 	  stall_every_s: $se, open_note: $on, commands: $cmds,
 	  notes: ($notes | split("\n") | map(select(length > 0)))}' >"$RUN_DIR/meta.json"
 
-REPORT=$OUT/results-$STAMP.md
-{
-	python3 "$LIB" report "$RESULTS" "$RUN_DIR/meta.json"
-	echo
-	echo "## Exact generator commands (round 1)"
-	echo
-	echo '```'
-	echo "$cmds"
-	echo '```'
-} >"$REPORT"
-python3 "$LIB" report "$RESULTS" "$RUN_DIR/meta.json" | sed -n '/^## 1\./,/^## Every run/p' | sed '$d'
-log "report: $REPORT"
-log "raw runs: $RUN_DIR"
+write_report

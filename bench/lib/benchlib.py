@@ -53,6 +53,9 @@ def parse_wrk(log):
     if m:
         errs += int(m.group(1))
     out["errors"] = errs
+    m = re.search(r"^\s*Latency\s+\S+\s+\S+\s+(\S+)", log, re.M)
+    if m:
+        out["max_ms"] = _dur_ms(m.group(1))
     return out
 
 
@@ -62,6 +65,9 @@ def parse_hey(log):
         m = re.search(rf"^\s*{pct}%+ in ([0-9.]+) secs", log, re.M)
         if m:
             out[key] = float(m.group(1)) * 1000.0
+    m = re.search(r"Slowest:\s+([0-9.]+) secs", log)
+    if m:
+        out["max_ms"] = float(m.group(1)) * 1000.0
     ok = sum(int(n) for n in re.findall(r"^\s*\[\d+\]\s+(\d+) responses", log, re.M))
     bad = 0
     m = re.search(r"Error distribution:\n((?:\s+\[\d+\].*\n?)+)", log)
@@ -293,8 +299,8 @@ def report(recs, meta):
     if thr:
         w("## 1. Throughput (closed loop, %s connections, %ss, GET /small)" % (meta.get("conns"), meta.get("duration")))
         w("")
-        w("| tool | requests | req/s | gen CPU s | **req per CPU-s** | p50 ms | p99 ms | peak RSS MB | conns seen | target CPU s | other CPU s |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        w("| tool | requests | req/s | gen CPU s | **req per CPU-s** | p50 ms | p99 ms | peak RSS MB | conns seen | target CPU s | target µs/req | unaccounted CPU s |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|")
         med = {}
         for t in TOOLS:
             rs = [r for r in thr if r.get("tool") == t]
@@ -305,6 +311,7 @@ def report(recs, meta):
             g = lambda k: [r.get(k) for r in good]
             rps = [r["requests"] / r["duration"] for r in good]
             rss = [r["rss_kb"] / 1024.0 for r in good if r.get("rss_kb")]
+            tus = [1e6 * r["target_cpu_s"] / r["target_requests"] for r in good if r.get("target_requests")]
             med[t] = {
                 "rpc": _med(g("req_per_cpu_s"))[0],
                 "p99": _med(g("p99_ms"))[0],
@@ -315,7 +322,7 @@ def report(recs, meta):
             name = t + (f" ({failed} failed)" if failed else "")
             w(f"| {name} | {_mmm(g('requests'))} | {_mmm(rps)} | {_mmm(g('cpu_s'), 2)} | {_mmm(g('req_per_cpu_s'))} | "
               f"{_mmm(g('p50_ms'), 2)} | {_mmm(g('p99_ms'), 2)} | {_mmm(rss, 1)} | {_mmm(g('conns'))} | "
-              f"{_mmm(g('target_cpu_s'), 2)} | {_mmm(g('other_cpu_s'), 2)} |")
+              f"{_mmm(g('target_cpu_s'), 2)} | {_mmm(tus, 1)} | {_mmm(g('other_cpu_s'), 2)} |")
         w("")
         for ref in ("wrk", "vegeta"):
             if ref not in med:
@@ -333,7 +340,7 @@ def report(recs, meta):
         base = [r for r in recs if r.get("phase") == "baseline" and _ok(r)]
         if base:
             b = base[0]
-            w(f"Barrage fixed cost (same process, {b.get('duration')}s run at {b.get('rate')} rps, "
+            w(f"Barrage fixed cost (same process, {b.get('duration')}s open-model run at 1 rps, "
               f"i.e. start-up + embedded etcd + coordinator + shutdown): "
               f"{b.get('cpu_s', 0):.2f} CPU s, {b.get('rss_kb', 0) / 1024:.1f} MB peak RSS, {b.get('elapsed_s', 0):.1f} s wall.")
             if "barrage" in med:
@@ -420,7 +427,7 @@ def report(recs, meta):
     # ---------------- per-run raw
     w("## Every run")
     w("")
-    w("| phase | round | tool | exit | requests | target saw | gen CPU s | RSS MB | p50 ms | p99 ms | idle before | other CPU s |")
+    w("| phase | round | tool | exit | requests | target saw | gen CPU s | RSS MB | p50 ms | p99 ms | idle before | unaccounted CPU s |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in recs:
         w(f"| {r.get('phase')} | {r.get('round', '')} | {r.get('tool')} | {r.get('exit', '?')} | {_fmt(r.get('requests'))} | "
@@ -428,8 +435,10 @@ def report(recs, meta):
           f"{_fmt(r.get('p50_ms'), 2)} | {_fmt(r.get('p99_ms'), 2)} | {_fmt(r.get('idle_before'), 2)} | {_fmt(r.get('other_cpu_s'), 2)} |")
     w("")
     w("`target saw` = the target's own request counter for the run (fortio adds its warm-up requests). "
-      "`idle before` = share of both CPUs idle in the 2 s before the run; `other CPU s` = CPU time on the machine during "
-      "the run not used by the generator or the target (other processes, kernel threads): a noise indicator.")
+      "`idle before` = share of both CPUs idle in the 2 s before the run; `unaccounted CPU s` = busy time of the two CPUs "
+      "during the run (/proc/stat) minus the generator's and the target's CPU time (rusage): other processes and kernel "
+      "threads. /proc/stat is tick-sampled, so values within about ±0.5 s are accounting noise; only a large positive "
+      "value means something else was running.")
     return "\n".join(L) + "\n"
 
 
