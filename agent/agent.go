@@ -401,6 +401,7 @@ func (a *agent) assign(ctx context.Context, as *pb.Assignment) {
 			Start:       localStart,
 			ClockOffset: offset,
 			Dial:        a.allow.Dialer(nil),
+			Resolve:     a.allow.Resolve,
 			UserAgent:   "barrage/" + version.Version,
 			Emit:        a.enqueue,
 			Logger:      a.log,

@@ -98,6 +98,30 @@ func (l *List) CheckHost(ctx context.Context, host string) error {
 	return nil
 }
 
+// Resolve returns an allowed address of host: an address literal inside an
+// allowed prefix, or the first address a host name resolves to that is
+// allowed (for a host name on the list, the first address it resolves to).
+func (l *List) Resolve(ctx context.Context, host string) (netip.Addr, error) {
+	host = strings.Trim(host, "[]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !l.AllowsAddr(a) {
+			return netip.Addr{}, fmt.Errorf("%w: %s is outside the allowed targets (%s)", ErrNotAllowed, a, l)
+		}
+		return a.Unmap(), nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolve %q: %w", host, err)
+	}
+	byName := l.hosts[strings.ToLower(strings.TrimSuffix(host, "."))]
+	for _, a := range addrs {
+		if byName || l.AllowsAddr(a) {
+			return a.Unmap(), nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("%w: %s resolves to %v, outside the allowed targets (%s)", ErrNotAllowed, host, addrs, l)
+}
+
 // Dialer returns a dial function that connects only to allowed targets.
 // An address literal must be inside an allowed prefix. A host name on the
 // list is dialled as usual. Any other host name is resolved once here, every

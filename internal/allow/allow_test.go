@@ -95,3 +95,22 @@ func portOf(ln net.Listener) string {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	return p
 }
+
+func TestResolve(t *testing.T) {
+	ctx := context.Background()
+	loop, _ := Parse(nil)
+	for _, h := range []string{"127.0.0.2", "[::1]", "localhost"} {
+		a, err := loop.Resolve(ctx, h)
+		if err != nil || !a.IsLoopback() {
+			t.Errorf("Resolve(%s) = %v, %v", h, a, err)
+		}
+	}
+	other, _ := Parse([]string{"10.0.0.0/8"})
+	if _, err := other.Resolve(ctx, "localhost"); !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("Resolve(localhost) outside the list = %v", err)
+	}
+	byName, _ := Parse([]string{"localhost"})
+	if a, err := byName.Resolve(ctx, "localhost"); err != nil || !a.IsLoopback() {
+		t.Errorf("Resolve of an allowed name = %v, %v", a, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,6 +81,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		runCmd(e), coordinatorCmd(e), agentCmd(e), submitCmd(e), watchCmd(e), reportCmd(e),
 		cancelCmd(e), agentsCmd(e), runsCmd(e), validateCmd(e), targetCmd(e), versionCmd(e),
 	)
+	if path := os.Getenv("BARRAGE_CPUPROFILE"); path != "" {
+		// For profiling the agent's hot path: a CPU profile of the whole
+		// command, written on exit.
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer func() {
+					pprof.StopCPUProfile()
+					f.Close()
+				}()
+			}
+		}
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK

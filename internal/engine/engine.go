@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -33,6 +35,12 @@ type Config struct {
 	// Dial connects to the target (the agent's allowlist dialer); nil means
 	// a plain dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolve finds the target host's address for the event loops (the
+	// agent's allowlist); nil means the system resolver, unchecked.
+	Resolve func(ctx context.Context, host string) (netip.Addr, error)
+	// NoEventLoop forces the goroutine-per-connection path even where the
+	// event loop could run (tests compare the two).
+	NoEventLoop bool
 	// UserAgent is sent when the plan sets none.
 	UserAgent string
 	// Emit receives each window, in order. It must not block for long.
@@ -72,6 +80,38 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	e.f = f
 	e.pick = newPicker(plan.GetRequests())
+	if e.useLoops() {
+		addr, err := e.resolve(ctx)
+		if err != nil {
+			e.emitFinal(0, cfg.Start, err.Error())
+			return err
+		}
+		// The loops open their first connections now and wait for the
+		// start themselves.
+		loadDone := make(chan struct{})
+		var loopErr error
+		go func() {
+			defer close(loadDone)
+			loopErr = e.runLoops(ctx, addr)
+		}()
+		e.windows(ctx, loadDone, func() string {
+			if loopErr != nil {
+				return "event loop failed: " + loopErr.Error()
+			}
+			return ""
+		})
+		return loopErr
+	}
+	closed := plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED
+	var sh *pacer.Shard
+	var p *pool
+	if !closed {
+		// Open the first connections while waiting for the start.
+		if sh, p, err = e.prepareOpen(ctx); err != nil {
+			e.emitFinal(0, cfg.Start, err.Error())
+			return err
+		}
+	}
 
 	// Wait for the common start.
 	if d := time.Until(cfg.Start); d > 0 {
@@ -80,6 +120,10 @@ func Run(ctx context.Context, cfg Config) error {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
+			if p != nil {
+				close(p.slots)
+				p.wg.Wait()
+			}
 			e.emitFinal(0, cfg.Start, stopReason(ctx))
 			return nil
 		}
@@ -88,13 +132,13 @@ func Run(ctx context.Context, cfg Config) error {
 	loadDone := make(chan struct{})
 	go func() {
 		defer close(loadDone)
-		if plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED {
+		if closed {
 			e.runClosed(ctx)
 		} else {
-			e.runOpen(ctx)
+			e.runOpen(ctx, sh, p)
 		}
 	}()
-	e.windows(ctx, loadDone)
+	e.windows(ctx, loadDone, nil)
 	return nil
 }
 
@@ -119,8 +163,8 @@ func stopReason(ctx context.Context) string {
 }
 
 // windows emits a window at every boundary until the load is done, then the
-// final one.
-func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}) {
+// final one (with failed's reason, if it gives one, or the stop reason).
+func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}, failed func() string) {
 	var seq int64
 	start := e.cfg.Start
 	t := time.NewTimer(time.Until(start.Add(e.window)))
@@ -134,7 +178,13 @@ func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}) {
 			start = end
 			t.Reset(time.Until(start.Add(e.window)))
 		case <-loadDone:
-			e.emit(seq, start, time.Now(), true, stopReason(ctx))
+			reason := stopReason(ctx)
+			if failed != nil {
+				if r := failed(); r != "" {
+					reason = r
+				}
+			}
+			e.emit(seq, start, time.Now(), true, reason)
 			return
 		}
 	}
@@ -195,60 +245,119 @@ func (e *eng) schedule() (*pacer.Schedule, error) {
 	return pacer.NewSchedule(stages)
 }
 
-func (e *eng) runOpen(ctx context.Context) {
+// MaxDialing bounds how many new connections a shard opens at once. An
+// arrival that finds every connection busy starts a new one (under the
+// in-flight cap); when MaxDialing dials are already under way it is dropped
+// instead, so a burst cannot snowball into thousands of connections while
+// the agent's own CPU is the bottleneck.
+const MaxDialing = 64
+
+// initialPool is how many connections a shard opens before its start: the
+// peak arrival rate times 5 ms (enough for targets answering within a few
+// milliseconds without growing), at least 4.
+func initialPool(peakShardRate float64, limit int64) int64 {
+	return min(limit, max(4, int64(math.Ceil(peakShardRate*0.005))))
+}
+
+// pool is the open model's set of workers, one connection each.
+type pool struct {
+	e       *eng
+	ctx     context.Context
+	slots   chan slot
+	wg      sync.WaitGroup
+	workers int64 // only the pacer goroutine (and prewarm, before it) touch it
+	limit   int64
+	dialing atomic.Int64
+}
+
+func (p *pool) spawn(first *slot) {
+	w := int(p.workers)
+	p.workers++
+	p.dialing.Add(1)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		h := p.e.f.New(workerSeed(p.e.a.GetSeed(), w))
+		defer h.Close()
+		wctx, cancel := context.WithTimeout(p.ctx, p.e.timeout())
+		h.Warm(wctx)
+		cancel()
+		p.dialing.Add(-1)
+		g := w % p.e.rec.Groups()
+		if first != nil {
+			p.e.hit(h, g, *first)
+		}
+		for s := range p.slots {
+			p.e.hit(h, g, s)
+		}
+	}()
+}
+
+func (e *eng) timeout() time.Duration {
+	if t := e.a.GetPlan().GetTarget().GetTimeout().AsDuration(); t > 0 {
+		return t
+	}
+	return hitter.DefaultTimeout
+}
+
+// prepareOpen builds the open model's schedule and pool and opens the first
+// connections; it runs before the common start.
+func (e *eng) prepareOpen(ctx context.Context) (*pacer.Shard, *pool, error) {
 	sched, err := e.schedule()
 	if err != nil {
-		e.log.Error("bad load schedule", "err", err)
-		return
+		return nil, nil, fmt.Errorf("bad load schedule: %w", err)
 	}
 	n := int(max(e.a.GetShardCount(), 1))
 	sh, err := sched.Shard(int(e.a.GetShard()), n)
 	if err != nil {
-		e.log.Error("bad shard", "err", err)
-		return
+		return nil, nil, fmt.Errorf("bad shard: %w", err)
 	}
-	maxInflight := e.a.GetMaxInflight()
-	if maxInflight <= 0 {
-		maxInflight = 1
+	limit := max(e.a.GetMaxInflight(), 1)
+	if fds := fdLimit(); fds > 0 && limit > fds {
+		e.log.Warn("in-flight cap lowered to fit the open-file limit", "asked", limit, "cap", fds)
+		limit = fds
 	}
-	slots := make(chan slot)
-	var wg sync.WaitGroup
-	var workers int64
+	peak := 0.0
+	for _, st := range e.a.GetPlan().GetLoad().GetStages() {
+		peak = math.Max(peak, math.Max(st.GetFromRate(), st.GetToRate()))
+	}
+	p := &pool{e: e, ctx: ctx, slots: make(chan slot), limit: limit}
+	for range initialPool(peak/float64(n), limit) {
+		p.spawn(nil)
+	}
+	return &sh, p, nil
+}
+
+func (e *eng) runOpen(ctx context.Context, sh *pacer.Shard, p *pool) {
 	groups := e.rec.Groups()
-	err = pacer.Run(ctx, sh, e.cfg.Start, func(_, g int64, intended time.Time) {
+	err := pacer.Run(ctx, *sh, e.cfg.Start, func(_, g int64, intended time.Time) {
 		s := slot{g: g, ep: e.pick.at(g), intended: intended}
 		select {
-		case slots <- s:
+		case p.slots <- s:
 			return
 		default:
 		}
-		if workers >= maxInflight {
+		if p.workers >= p.limit || p.dialing.Load() >= MaxDialing {
 			e.rec.Dropped(int(g)%groups, s.ep, 1)
 			return
 		}
-		w := int(workers)
-		workers++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.openWorker(w, s, slots)
-		}()
+		p.spawn(&s)
 	})
 	if err != nil && ctx.Err() == nil {
 		e.log.Error("pacer stopped", "err", err)
 	}
-	close(slots)
-	wg.Wait()
-}
-
-func (e *eng) openWorker(w int, first slot, slots <-chan slot) {
-	h := e.f.New(workerSeed(e.a.GetSeed(), w))
-	defer h.Close()
-	g := w % e.rec.Groups()
-	e.hit(h, g, first)
-	for s := range slots {
-		e.hit(h, g, s)
+	// The last arrival is due before the schedule's end; the shard's load
+	// period is the whole schedule, so its windows cover it.
+	if end := e.cfg.Start.Add(sh.Total()); ctx.Err() == nil && time.Until(end) > 0 {
+		t := time.NewTimer(time.Until(end))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
 	}
+	close(p.slots)
+	p.wg.Wait()
 }
 
 func (e *eng) hit(h hitter.Hitter, g int, s slot) {
@@ -384,6 +493,16 @@ func (p *picker) at(g int64) int {
 		}
 	}
 	return lo
+}
+
+// fdLimit is how many connections this process may open for load: the
+// open-file limit less a reserve for everything else; 0 when unknown.
+func fdLimit() int64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 || rl.Cur > 1<<40 {
+		return 0
+	}
+	return max(16, int64(rl.Cur)-512)
 }
 
 // DefaultMaxInflight is the whole run's in-flight cap when the scenario sets

@@ -70,11 +70,24 @@ func counting(t *testing.T, h func(w http.ResponseWriter, r *http.Request)) (*ht
 	return srv, &n
 }
 
-func TestOpenModelCountsEveryRequestOnce(t *testing.T) {
+// paths runs a test on the event loop and on the goroutine path.
+func paths(t *testing.T, f func(t *testing.T, noLoop bool)) {
+	for _, noLoop := range []bool{false, true} {
+		name := "event-loop"
+		if noLoop {
+			name = "goroutines"
+		}
+		t.Run(name, func(t *testing.T) { f(t, noLoop) })
+	}
+}
+
+func TestOpenModelCountsEveryRequestOnce(t *testing.T) { paths(t, testOpenModelCountsEveryRequestOnce) }
+
+func testOpenModelCountsEveryRequestOnce(t *testing.T, noLoop bool) {
 	srv, served := counting(t, nil)
 	var c collector
 	a := &pb.Assignment{RunId: "r", Shard: 1, ShardCount: 2, Epoch: 1, Plan: openPlan(srv.URL, 400, time.Second), MaxInflight: 100, Seed: 7}
-	if err := Run(context.Background(), Config{Assignment: a, Start: time.Now().Add(50 * time.Millisecond), Emit: c.emit}); err != nil {
+	if err := Run(context.Background(), Config{Assignment: a, Start: time.Now().Add(50 * time.Millisecond), Emit: c.emit, NoEventLoop: noLoop}); err != nil {
 		t.Fatal(err)
 	}
 	requests, dropped, final := c.totals(t)
@@ -93,7 +106,9 @@ func TestOpenModelCountsEveryRequestOnce(t *testing.T) {
 // TestOpenModelDropsInsteadOfQueueing: a target that holds every request
 // fills the in-flight cap; later arrivals are dropped, none queued, and
 // requests + dropped is exactly the schedule.
-func TestOpenModelDropsInsteadOfQueueing(t *testing.T) {
+func TestOpenModelDropsInsteadOfQueueing(t *testing.T) { paths(t, testOpenModelDropsInsteadOfQueueing) }
+
+func testOpenModelDropsInsteadOfQueueing(t *testing.T, noLoop bool) {
 	release := make(chan struct{})
 	srv, _ := counting(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -104,7 +119,7 @@ func TestOpenModelDropsInsteadOfQueueing(t *testing.T) {
 	var c collector
 	a := &pb.Assignment{RunId: "r", Shard: 0, ShardCount: 1, Epoch: 1, Plan: openPlan(srv.URL, 200, 500*time.Millisecond), MaxInflight: 5}
 	done := make(chan error)
-	go func() { done <- Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit}) }()
+	go func() { done <- Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit, NoEventLoop: noLoop}) }()
 	time.Sleep(700 * time.Millisecond)
 	close(release)
 	if err := <-done; err != nil {
@@ -116,7 +131,9 @@ func TestOpenModelDropsInsteadOfQueueing(t *testing.T) {
 	}
 }
 
-func TestStopFinishesInFlightAndSaysWhy(t *testing.T) {
+func TestStopFinishesInFlightAndSaysWhy(t *testing.T) { paths(t, testStopFinishesInFlightAndSaysWhy) }
+
+func testStopFinishesInFlightAndSaysWhy(t *testing.T, noLoop bool) {
 	srv, served := counting(t, func(w http.ResponseWriter, r *http.Request) { time.Sleep(20 * time.Millisecond) })
 	var c collector
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -126,7 +143,7 @@ func TestStopFinishesInFlightAndSaysWhy(t *testing.T) {
 		cancel(errors.New("run cancelled"))
 	}()
 	start := time.Now()
-	if err := Run(ctx, Config{Assignment: a, Start: start, Emit: c.emit}); err != nil {
+	if err := Run(ctx, Config{Assignment: a, Start: start, Emit: c.emit, NoEventLoop: noLoop}); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) > 30*time.Second {
@@ -141,7 +158,9 @@ func TestStopFinishesInFlightAndSaysWhy(t *testing.T) {
 	}
 }
 
-func TestClosedModelHoldsConcurrency(t *testing.T) {
+func TestClosedModelHoldsConcurrency(t *testing.T) { paths(t, testClosedModelHoldsConcurrency) }
+
+func testClosedModelHoldsConcurrency(t *testing.T, noLoop bool) {
 	var cur, peak atomic.Int64
 	srv, served := counting(t, func(w http.ResponseWriter, r *http.Request) {
 		n := cur.Add(1)
@@ -162,7 +181,7 @@ func TestClosedModelHoldsConcurrency(t *testing.T) {
 	var c collector
 	// Shard 0 of 2 gets 4 of 7 workers, then 2 of 3.
 	a := &pb.Assignment{RunId: "r", Shard: 0, ShardCount: 2, Epoch: 1, Plan: plan}
-	if err := Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit}); err != nil {
+	if err := Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit, NoEventLoop: noLoop}); err != nil {
 		t.Fatal(err)
 	}
 	requests, _, _ := c.totals(t)

@@ -281,6 +281,23 @@ func (c *Client) interruptLocked() {
 
 var aLongTimeAgo = time.Unix(1, 0)
 
+// Warm dials the connection now if there is none, so that the first Do
+// does not pay for the dial. It is bounded by Config.Timeout and ctx, and,
+// like Do, must not run concurrently with Do or Close.
+func (c *Client) Warm(ctx context.Context) error {
+	if c.conn != nil {
+		return nil
+	}
+	if err := c.begin(ctx); err != nil {
+		return err
+	}
+	defer c.end()
+	if err := c.connect(ctx, time.Now().Add(c.timeout)); err != nil {
+		return c.cause(ctx, fmt.Errorf("h1: dial %s: %w", c.addr, err))
+	}
+	return nil
+}
+
 // begin marks a Do in flight.
 func (c *Client) begin(ctx context.Context) error {
 	c.mu.Lock()

@@ -632,3 +632,35 @@ func TestEarlyResponse(t *testing.T) {
 		})
 	}
 }
+
+func TestWarmDialsOnceAndDoReusesIt(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := NewClient(Config{Addr: srv.Listener.Addr().String()})
+	defer c.Close()
+	if err := c.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req := append(AppendRequest(nil, "GET", "x", "/"), "\r\n"...)
+	resp, err := c.Do(context.Background(), req, false)
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("Do = %+v, %v", resp, err)
+	}
+	if !resp.Reused || conns.Load() != 1 {
+		t.Fatalf("reused %v, connections %d; want the warmed connection reused", resp.Reused, conns.Load())
+	}
+	refused := NewClient(Config{Addr: "127.0.0.1:1"})
+	if err := refused.Warm(context.Background()); err == nil {
+		t.Fatal("Warm to a closed port must fail")
+	}
+}

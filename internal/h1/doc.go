@@ -16,6 +16,18 @@
 // EOF, reset) is retried once on a fresh connection, as net/http does;
 // Response.Retried says so. Nothing else is ever retried.
 //
+// For an event loop that drives many non-blocking connections from one
+// goroutine, [Parser] is the same response reader turned inside out: the
+// loop pushes whatever bytes a read brought (Feed) and reports the server's
+// close (EOF); it frames, counts and rejects exactly as Client does (both
+// use the same rules), allocates nothing in steady state, and stops at the
+// end of a response so that bytes after it can be detected:
+//
+//	var p h1.Parser
+//	p.Reset(false) // the request was not HEAD
+//	n, done, err := p.Feed(buf[:nread]) // again with each read; p.EOF() on close
+//	// when done: p.Status(), p.BytesIn(), p.MustClose() || n < nread
+//
 // Limits: the request is written in full before the response is read (no
 // concurrent read and write), so a request body larger than the socket
 // buffers, sent to a server that answers early without reading it and
@@ -34,5 +46,6 @@
 // Concurrency: a Client is one connection and must be used by one goroutine
 // at a time (the engine gives each worker its own). The one exception is
 // [Client.Abort], which any goroutine may call to make the Do in flight fail
-// fast. Close must not run concurrently with Do.
+// fast. Close must not run concurrently with Do. A Parser is likewise used
+// by one goroutine at a time.
 package h1

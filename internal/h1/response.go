@@ -9,7 +9,8 @@ import (
 	"github.com/barrage-dev/barrage/internal/outcome"
 )
 
-// header holds what the framing of a response depends on.
+// header holds what the framing of a response depends on, and where the
+// parse of its header section is.
 type header struct {
 	contentLength int64 // valid when hasLength
 	hasLength     bool
@@ -18,6 +19,8 @@ type header struct {
 	sawChunked    bool // chunked was seen at all
 	close         bool // Connection: close
 	keepAlive     bool // Connection: keep-alive
+	fields        bool // a header field line was seen
+	last          field
 }
 
 // field identifies the header fields the client interprets.
@@ -28,6 +31,140 @@ const (
 	fieldContentLength
 	fieldTransferEncoding
 	fieldConnection
+)
+
+// bodyKind is how a response's body is framed.
+type bodyKind uint8
+
+const (
+	bodyNone    bodyKind = iota // no body: HEAD, 101, 204, 304
+	bodyLength                  // Content-Length bytes
+	bodyChunked                 // chunked, then a trailer section
+	bodyClose                   // everything up to the connection closing
+)
+
+// The rules below are shared by the blocking reader (Client.readResponse)
+// and the push Parser; each gets whole lines, LF included, and decides
+// exactly the same way.
+
+// statusLine parses a status line.
+func statusLine(line []byte) (status, minor int, err error) {
+	status, minor, ok := parseStatusLine(trimEOL(line))
+	if !ok {
+		return 0, 0, protoErr("bad status line %s", quote(line))
+	}
+	return status, minor, nil
+}
+
+// interim reports whether status is an interim response that a final one
+// follows.
+func interim(status int) bool { return status < 200 && status != 101 }
+
+// headerLine applies one header line, EOL removed and not empty.
+func (h *header) headerLine(line []byte) error {
+	if line[0] == ' ' || line[0] == '\t' {
+		// obs-fold: a continuation of the previous field (RFC 9112 §5.2).
+		if !h.fields || h.last == fieldContentLength || h.last == fieldTransferEncoding {
+			return protoErr("unexpected continuation line %s", quote(line))
+		}
+		if h.last == fieldConnection {
+			h.connection(line)
+		}
+		return nil
+	}
+	h.fields = true
+	i := bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return protoErr("malformed header line %s", quote(line))
+	}
+	name, value := line[:i], trimOWS(line[i+1:])
+	if isOWS(name[len(name)-1]) {
+		return protoErr("whitespace before colon in header line %s", quote(line))
+	}
+	h.last = fieldOf(name)
+	switch h.last {
+	case fieldContentLength:
+		return h.length(value)
+	case fieldTransferEncoding:
+		return h.transferEncoding(value)
+	case fieldConnection:
+		h.connection(value)
+	}
+	return nil
+}
+
+// framing decides, once the header section of a final response is read,
+// how its body is framed and whether the connection must close after it.
+func (h *header) framing(status, minor int, head bool) (body bodyKind, mustClose bool, err error) {
+	noBody := head || status == 101 || status == 204 || status == 304
+	mustClose = h.close || (minor == 0 && !h.keepAlive) || status == 101
+	te := h.te
+	if te && minor == 0 {
+		// HTTP/1.0 has no Transfer-Encoding; ignore it, as net/http does.
+		te = false
+	}
+	switch {
+	case te && h.hasLength:
+		return bodyNone, mustClose, protoErr("both Transfer-Encoding and Content-Length")
+	case noBody:
+		return bodyNone, mustClose, nil
+	case te && h.chunked:
+		return bodyChunked, mustClose, nil
+	case h.hasLength:
+		return bodyLength, mustClose, nil
+	default:
+		// Delimited by the connection closing (RFC 9112 §6.3), which is also
+		// the rule for a final coding other than chunked.
+		return bodyClose, true, nil
+	}
+}
+
+// chunkSizeLine parses a chunk-size line.
+func chunkSizeLine(line []byte) (int64, error) {
+	line, ok := trimCRLF(line)
+	if !ok {
+		return 0, protoErr("chunk size line %s does not end in CRLF", quote(line))
+	}
+	size, ok := parseChunkSize(line)
+	if !ok {
+		return 0, protoErr("bad chunk size line %s", quote(line))
+	}
+	return size, nil
+}
+
+// chunkEndLimit is the longest line that can end chunk data: CRLF.
+const chunkEndLimit = 2
+
+var errChunkEnd = protoErr("chunk data not followed by CRLF")
+
+// chunkEnd checks the line that follows chunk data (read with limit
+// chunkEndLimit); err is the error of reading it.
+func chunkEnd(line []byte, err error) error {
+	if err == errLineTooLong || (err == nil && string(line) != "\r\n") {
+		return errChunkEnd
+	}
+	return err
+}
+
+// trailerLine checks one trailer line and reports whether it is the blank
+// line that ends the trailer section. Trailer fields are not interpreted.
+func trailerLine(line []byte) (end bool, err error) {
+	line, ok := trimCRLF(line)
+	if !ok {
+		return false, protoErr("trailer line %s does not end in CRLF", quote(line))
+	}
+	if len(line) == 0 {
+		return true, nil
+	}
+	if bytes.IndexByte(line, ':') <= 0 && !isOWS(line[0]) {
+		return false, protoErr("malformed trailer line %s", quote(line))
+	}
+	return false, nil
+}
+
+var (
+	errHeaderTooBig  = protoErr("header section exceeds %d bytes", MaxHeaderBytes)
+	errTrailerTooBig = protoErr("trailer section exceeds %d bytes", MaxHeaderBytes)
 )
 
 // readResponse reads one response (after any interim 1xx ones) from the
@@ -43,16 +180,16 @@ func (c *Client) readResponse(resp *Response, head bool) error {
 			}
 			return err
 		}
-		status, minor, ok := parseStatusLine(trimEOL(line))
-		if !ok {
-			return protoErr("bad status line %s", quote(line))
+		status, minor, err := statusLine(line)
+		if err != nil {
+			return err
 		}
 		var h header
 		if err := c.readHeader(&h, start, resp); err != nil {
 			return err
 		}
-		if status < 200 && status != 101 {
-			continue // interim response: its final one follows
+		if interim(status) {
+			continue // its final response follows
 		}
 		resp.Status = status
 		return c.readBody(&h, status, minor, head, resp)
@@ -62,12 +199,10 @@ func (c *Client) readResponse(resp *Response, head bool) error {
 // readHeader reads header fields up to the blank line; start is the value
 // of resp.BytesIn at the start of the status line.
 func (c *Client) readHeader(h *header, start int64, resp *Response) error {
-	last := fieldOther
-	first := true
 	for {
 		limit := MaxHeaderBytes - int(resp.BytesIn-start)
 		if limit <= 0 {
-			return protoErr("header section exceeds %d bytes", MaxHeaderBytes)
+			return errHeaderTooBig
 		}
 		line, err := c.readLine(limit, resp)
 		if err != nil {
@@ -77,64 +212,28 @@ func (c *Client) readHeader(h *header, start int64, resp *Response) error {
 		if len(line) == 0 {
 			return nil
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			// obs-fold: a continuation of the previous field (RFC 9112 §5.2).
-			if first || last == fieldContentLength || last == fieldTransferEncoding {
-				return protoErr("unexpected continuation line %s", quote(line))
-			}
-			if last == fieldConnection {
-				h.connection(line)
-			}
-			continue
-		}
-		first = false
-		i := bytes.IndexByte(line, ':')
-		if i <= 0 {
-			return protoErr("malformed header line %s", quote(line))
-		}
-		name, value := line[:i], trimOWS(line[i+1:])
-		if isOWS(name[len(name)-1]) {
-			return protoErr("whitespace before colon in header line %s", quote(line))
-		}
-		last = fieldOf(name)
-		switch last {
-		case fieldContentLength:
-			if err := h.length(value); err != nil {
-				return err
-			}
-		case fieldTransferEncoding:
-			if err := h.transferEncoding(value); err != nil {
-				return err
-			}
-		case fieldConnection:
-			h.connection(value)
+		if err := h.headerLine(line); err != nil {
+			return err
 		}
 	}
 }
 
 // readBody reads and discards the body as the header frames it.
 func (c *Client) readBody(h *header, status, minor int, head bool, resp *Response) error {
-	noBody := head || status == 101 || status == 204 || status == 304
-	c.mustClose = h.close || (minor == 0 && !h.keepAlive) || status == 101
-	if h.te && minor == 0 {
-		// HTTP/1.0 has no Transfer-Encoding; ignore it, as net/http does.
-		h.te = false
+	body, mustClose, err := h.framing(status, minor, head)
+	c.mustClose = mustClose
+	if err != nil {
+		return err
 	}
-	switch {
-	case h.te && h.hasLength:
-		return protoErr("both Transfer-Encoding and Content-Length")
-	case noBody:
-		return nil
-	case h.te && h.chunked:
+	switch body {
+	case bodyChunked:
 		return c.discardChunked(resp)
-	case h.hasLength:
+	case bodyLength:
 		return c.discard(h.contentLength, resp)
-	default:
-		// Delimited by the connection closing (RFC 9112 §6.3), which is also
-		// the rule for a final coding other than chunked.
-		c.mustClose = true
+	case bodyClose:
 		return c.discardToEOF(resp)
 	}
+	return nil
 }
 
 // discardChunked reads a chunked body and its trailer section.
@@ -144,13 +243,9 @@ func (c *Client) discardChunked(resp *Response) error {
 		if err != nil {
 			return eofIsUnexpected(err)
 		}
-		line, ok := trimCRLF(line)
-		if !ok {
-			return protoErr("chunk size line %s does not end in CRLF", quote(line))
-		}
-		size, ok := parseChunkSize(line)
-		if !ok {
-			return protoErr("bad chunk size line %s", quote(line))
+		size, err := chunkSizeLine(line)
+		if err != nil {
+			return err
 		}
 		if size == 0 {
 			break
@@ -158,37 +253,24 @@ func (c *Client) discardChunked(resp *Response) error {
 		if err := c.discard(size, resp); err != nil {
 			return err
 		}
-		line, err = c.readLine(2, resp)
-		if err != nil {
-			if err == errLineTooLong {
-				return protoErr("chunk data not followed by CRLF")
-			}
+		line, err = c.readLine(chunkEndLimit, resp)
+		if err := chunkEnd(line, err); err != nil {
 			return eofIsUnexpected(err)
 		}
-		if string(line) != "\r\n" {
-			return protoErr("chunk data not followed by CRLF")
-		}
 	}
-	// Trailer section: fields up to a blank line, not interpreted.
 	start := resp.BytesIn
 	for {
 		limit := MaxHeaderBytes - int(resp.BytesIn-start)
 		if limit <= 0 {
-			return protoErr("trailer section exceeds %d bytes", MaxHeaderBytes)
+			return errTrailerTooBig
 		}
 		line, err := c.readLine(limit, resp)
 		if err != nil {
 			return eofIsUnexpected(err)
 		}
-		line, ok := trimCRLF(line)
-		if !ok {
-			return protoErr("trailer line %s does not end in CRLF", quote(line))
-		}
-		if len(line) == 0 {
-			return nil
-		}
-		if bytes.IndexByte(line, ':') <= 0 && !isOWS(line[0]) {
-			return protoErr("malformed trailer line %s", quote(line))
+		end, err := trailerLine(line)
+		if end || err != nil {
+			return err
 		}
 	}
 }

@@ -195,14 +195,14 @@ func (f *Factory) compileEndpoint(r *pb.RequestTemplate, target []header) (*endp
 		static = static && h.value.Static()
 	}
 	if static {
-		ep.static = f.appendH1(nil, nil, ep, nil, 0)
+		ep.static, _ = f.appendH1(nil, nil, ep, nil, 0)
 	}
 	return ep, nil
 }
 
 // appendH1 renders an HTTP/1.1 request for ep into dst. body is scratch
-// space for the body.
-func (f *Factory) appendH1(dst, body []byte, ep *endpoint, r *template.Rand, seq uint64) []byte {
+// space for the body; it is returned (grown) for reuse.
+func (f *Factory) appendH1(dst, body []byte, ep *endpoint, r *template.Rand, seq uint64) ([]byte, []byte) {
 	dst = append(dst, ep.method...)
 	dst = append(dst, ' ')
 	dst = append(dst, f.basePath...)
@@ -227,17 +227,54 @@ func (f *Factory) appendH1(dst, body []byte, ep *endpoint, r *template.Rand, seq
 		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)
-	return append(dst, body...)
+	return append(dst, body...), body
 }
 
 // Endpoints is the number of request templates.
 func (f *Factory) Endpoints() int { return len(f.endpoints) }
+
+// Plain reports whether requests are HTTP/1.1 over cleartext TCP, the case
+// the event loop (internal/evloop) handles.
+func (f *Factory) Plain() bool { return f.protocol == pb.Protocol_PROTOCOL_HTTP1 && f.tls == nil }
+
+// Addr is the target's host and port to dial.
+func (f *Factory) Addr() (host, port string) {
+	h, p, _ := net.SplitHostPort(f.addr)
+	return h, p
+}
+
+// Builder renders HTTP/1.1 requests for a loop that writes them itself.
+// Not safe for concurrent use.
+type Builder struct {
+	f    *Factory
+	rand *template.Rand
+	body []byte
+}
+
+// NewBuilder returns a Builder with its own random source.
+func (f *Factory) NewBuilder(seed uint64) *Builder {
+	return &Builder{f: f, rand: template.NewRand(seed)}
+}
+
+// Build appends the request for endpoint ep with sequence number seq to dst
+// and says whether it is a HEAD request.
+func (b *Builder) Build(dst []byte, ep int, seq uint64) ([]byte, bool) {
+	e := b.f.endpoints[ep]
+	if e.static != nil {
+		return append(dst, e.static...), e.head
+	}
+	dst, b.body = b.f.appendH1(dst, b.body, e, b.rand, seq)
+	return dst, e.head
+}
 
 // Hitter sends requests for one worker.
 type Hitter interface {
 	// Hit sends one request of endpoint ep with sequence number seq (for
 	// {{seq}}) and waits for its outcome (bounded by the plan's timeout).
 	Hit(ep int, seq uint64) Result
+	// Warm opens the connection ahead of the first Hit, where the protocol
+	// has one connection per Hitter; a failure is left for Hit to report.
+	Warm(ctx context.Context)
 	// Close releases the connection.
 	Close()
 }
@@ -265,7 +302,7 @@ func (h *h1Hitter) Hit(i int, seq uint64) Result {
 	ep := h.f.endpoints[i]
 	req := ep.static
 	if req == nil {
-		h.buf = h.f.appendH1(h.buf[:0], h.body, ep, h.rand, seq)
+		h.buf, h.body = h.f.appendH1(h.buf[:0], h.body, ep, h.rand, seq)
 		req = h.buf
 	}
 	resp, err := h.c.Do(context.Background(), req, ep.head)
@@ -277,6 +314,8 @@ func (h *h1Hitter) Hit(i int, seq uint64) Result {
 }
 
 func (h *h1Hitter) Close() { _ = h.c.Close() }
+
+func (h *h1Hitter) Warm(ctx context.Context) { _ = h.c.Warm(ctx) }
 
 func (f *Factory) newHTTPClient() *http.Client {
 	tr := &http.Transport{
@@ -359,3 +398,6 @@ func (h *netHitter) Hit(i int, seq uint64) Result {
 }
 
 func (h *netHitter) Close() {}
+
+// Warm does nothing: HTTP/2 streams share the shard's transport.
+func (h *netHitter) Warm(context.Context) {}

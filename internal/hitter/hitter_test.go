@@ -175,3 +175,26 @@ func TestRefusedIsAnOutcome(t *testing.T) {
 		t.Fatalf("Hit = %+v, want a refused error", res)
 	}
 }
+
+func TestBuildDoesNotAllocate(t *testing.T) {
+	f, err := Compile(plan("http://127.0.0.1:1", 0,
+		&pb.RequestTemplate{Method: "POST", Path: "/o/{{seq}}?n={{int 1 9}}", Body: `{"id":"{{uuid}}","n":{{int 1 100}}}`},
+		&pb.RequestTemplate{Method: "GET", Path: "/static"}), Options{UserAgent: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.NewBuilder(1)
+	buf := make([]byte, 0, 4096)
+	var seq uint64
+	allocs := testing.AllocsPerRun(1000, func() {
+		seq++
+		buf, _ = b.Build(buf[:0], int(seq%2), seq)
+	})
+	if allocs != 0 {
+		t.Fatalf("Build allocates %.1f times per request, want 0", allocs)
+	}
+	out, head := b.Build(nil, 1, 0)
+	if head || !strings.HasPrefix(string(out), "GET /static HTTP/1.1\r\nHost: 127.0.0.1:1\r\n") {
+		t.Fatalf("static request = %q", out)
+	}
+}

@@ -44,6 +44,9 @@ func (sh Shard) share(c int64) int64 {
 // 0..n-1 sum to the schedule's Count.
 func (sh Shard) Count() int64 { return sh.count }
 
+// Total is the length of the whole schedule (the same for every shard).
+func (sh Shard) Total() time.Duration { return sh.s.Total() }
+
 // At returns the i-th arrival of this shard: its global index g = i·n + k and
 // its intended offset from the start of the run. ok is false when i is
 // outside [0, Count()).

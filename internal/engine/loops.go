@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/barrage-dev/barrage/internal/evloop"
+	"github.com/barrage-dev/barrage/internal/pacer"
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
+)
+
+// useLoops reports whether this shard runs on event loops: plain-TCP
+// HTTP/1.1 on a system that has them, unless the config says otherwise.
+func (e *eng) useLoops() bool {
+	return evloop.Supported && !e.cfg.NoEventLoop && e.f.Plain()
+}
+
+// resolve finds the target's address (through the agent's allowlist).
+func (e *eng) resolve(ctx context.Context) (netip.AddrPort, error) {
+	host, port := e.f.Addr()
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("target port %q: %w", port, err)
+	}
+	var a netip.Addr
+	if e.cfg.Resolve != nil {
+		a, err = e.cfg.Resolve(ctx, host)
+	} else if a, err = netip.ParseAddr(host); err != nil {
+		var addrs []netip.Addr
+		addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err == nil && len(addrs) > 0 {
+			a = addrs[0]
+		}
+	}
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("target host %s: %w", host, err)
+	}
+	return netip.AddrPortFrom(a.Unmap(), uint16(p)), nil
+}
+
+// loopCount is how many loops share a shard: one per P, but no more than
+// the work can use.
+func loopCount(need float64) int {
+	return max(1, min(runtime.GOMAXPROCS(0), int(math.Ceil(need))))
+}
+
+// runLoops runs the shard on event loops until the load is over, all
+// requests finished.
+func (e *eng) runLoops(ctx context.Context, addr netip.AddrPort) error {
+	plan := e.a.GetPlan()
+	k, n := int64(e.a.GetShard()), int64(max(e.a.GetShardCount(), 1))
+	base := evloop.Config{
+		Addr:       addr,
+		Timeout:    e.timeout(),
+		MaxDialing: MaxDialing,
+		Pick:       e.pick.at,
+	}
+	closed := plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED
+	var L int
+	var sh pacer.Shard
+	var limit int64
+	if closed {
+		peak := int64(0)
+		for _, st := range plan.GetLoad().GetStages() {
+			peak = max(peak, pacer.Split(st.GetConcurrency(), int(k), int(n)))
+		}
+		L = loopCount(float64(peak))
+	} else {
+		sched, err := e.schedule()
+		if err != nil {
+			return fmt.Errorf("bad load schedule: %w", err)
+		}
+		if sh, err = sched.Shard(int(k), int(n)); err != nil {
+			return fmt.Errorf("bad shard: %w", err)
+		}
+		peak := 0.0
+		for _, st := range plan.GetLoad().GetStages() {
+			peak = math.Max(peak, math.Max(st.GetFromRate(), st.GetToRate()))
+		}
+		// One loop keeps up with tens of thousands of requests a second;
+		// more only help above that.
+		L = loopCount(peak / float64(n) / 10000)
+		limit = max(e.a.GetMaxInflight(), 1)
+		if fds := fdLimit(); fds > 0 && limit > fds {
+			e.log.Warn("in-flight cap lowered to fit the open-file limit", "asked", limit, "cap", fds)
+			limit = fds
+		}
+		base.InitialConns = int(initialPool(peak/float64(n), limit))
+	}
+	errs := make([]error, L)
+	var wg sync.WaitGroup
+	for j := range L {
+		cfg := base
+		b := e.f.NewBuilder(workerSeed(e.a.GetSeed(), j))
+		cfg.Build = b.Build
+		g := j % e.rec.Groups()
+		cfg.Done = func(ep, status int, errKind string, lat, svc time.Duration, in, out int64) {
+			e.rec.Record(g, ep, status, errKind, lat, svc, in, out)
+		}
+		cfg.Dropped = func(ep int) { e.rec.Dropped(g, ep, 1) }
+		if !closed {
+			cfg.MaxConns = int(max(1, pacer.Split(limit, j, L)))
+			cfg.InitialConns = int(max(1, pacer.Split(int64(base.InitialConns), j, L)))
+		} else {
+			cfg.MaxConns = math.MaxInt32
+			cfg.SeqStride = int64(L) * n
+			cfg.SeqBase = int64(j)*n + k
+		}
+		l, err := evloop.New(cfg)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if closed {
+				var stages []evloop.ClosedStage
+				for _, st := range plan.GetLoad().GetStages() {
+					c := pacer.Split(pacer.Split(st.GetConcurrency(), int(k), int(n)), j, L)
+					stages = append(stages, evloop.ClosedStage{Duration: st.GetDuration().AsDuration(), Conns: int(c)})
+				}
+				errs[j] = l.RunClosed(ctx, stages, e.cfg.Start)
+			} else {
+				errs[j] = l.RunOpen(ctx, sh, e.cfg.Start, j, L)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

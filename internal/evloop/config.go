@@ -1,0 +1,49 @@
+package evloop
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is one loop's work.
+type Config struct {
+	// Addr is the target's address, already resolved and allow-checked.
+	Addr netip.AddrPort
+	// Timeout bounds each request: connecting (when needed), writing and
+	// reading the whole response. Zero means 10s.
+	Timeout time.Duration
+	// MaxConns caps this loop's connections (one request in flight each):
+	// the open model's in-flight cap. Zero means 1.
+	MaxConns int
+	// MaxDialing caps connections being opened at once; an arrival that
+	// finds every connection busy and this many dials under way is dropped.
+	// Zero means 64.
+	MaxDialing int
+	// InitialConns are opened before the start (open model).
+	InitialConns int
+	// Pick maps a global arrival number to an endpoint index.
+	Pick func(g int64) int
+	// Build appends the request bytes for endpoint ep, sequence number seq
+	// to dst, and says whether it is a HEAD request.
+	Build func(dst []byte, ep int, seq uint64) ([]byte, bool)
+	// Done receives each request's outcome: status (0 for a transport
+	// error), the error kind (outcome.Kinds, "" for a response), latency
+	// from the intended start, service time from the actual send, bytes.
+	Done func(ep, status int, errKind string, latency, service time.Duration, in, out int64)
+	// Dropped receives each arrival that was not started.
+	Dropped func(ep int)
+	// ReadBuffer is each connection's read buffer size; 0 means 16 KiB.
+	ReadBuffer int
+	// SeqBase and SeqStride number the closed model's requests: this loop's
+	// iteration i gets the global number i*SeqStride+SeqBase (for {{seq}}
+	// and the endpoint choice). SeqStride 0 means 1.
+	SeqBase, SeqStride int64
+}
+
+// ClosedStage is one stage of the closed model for this loop.
+type ClosedStage struct {
+	// Duration of the stage.
+	Duration time.Duration
+	// Conns is how many connections send back to back during it.
+	Conns int
+}
