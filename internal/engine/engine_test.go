@@ -119,7 +119,9 @@ func testOpenModelDropsInsteadOfQueueing(t *testing.T, noLoop bool) {
 	var c collector
 	a := &pb.Assignment{RunId: "r", Shard: 0, ShardCount: 1, Epoch: 1, Plan: openPlan(srv.URL, 200, 500*time.Millisecond), MaxInflight: 5}
 	done := make(chan error)
-	go func() { done <- Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit, NoEventLoop: noLoop}) }()
+	go func() {
+		done <- Run(context.Background(), Config{Assignment: a, Start: time.Now(), Emit: c.emit, NoEventLoop: noLoop})
+	}()
 	time.Sleep(700 * time.Millisecond)
 	close(release)
 	if err := <-done; err != nil {
