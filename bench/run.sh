@@ -19,7 +19,7 @@ PHASES=${PHASES:-"throughput open co"}   # add "memory" or set MEMORY=1
 TOOLS=${TOOLS:-"barrage wrk vegeta hey fortio"}
 OPEN_RATE=${OPEN_RATE:-20000}            # rps, rate-accuracy round
 OPEN_DURATION=${OPEN_DURATION:-10}       # s
-OPEN_MAX_INFLIGHT=${OPEN_MAX_INFLIGHT:-1000}      # barrage max_inflight (0 = barrage's default)
+OPEN_MAX_INFLIGHT=${OPEN_MAX_INFLIGHT:-0}      # barrage max_inflight (0 = barrage's default)
 VEGETA_OPEN_MAX_WORKERS=${VEGETA_OPEN_MAX_WORKERS:-$OPEN_MAX_INFLIGHT}  # 0 = vegeta's default (unbounded)
 CO_RATE=${CO_RATE:-2000}                 # rps, coordinated-omission round
 CO_DURATION=${CO_DURATION:-12}           # s
@@ -105,6 +105,11 @@ install_peers() {
 	GOBIN=$GOBIN_DIR GOFLAGS= go install "fortio.org/fortio@$FORTIO_VERSION"
 	log "building barrage"
 	make -s -C "$ROOT" build
+	if [[ " $PHASES " == *" memory "* ]]; then
+		# the real etcd server, from the version go.mod pins (memory round)
+		log "building etcd (go.etcd.io/etcd/server/v3, as pinned in go.mod) into $GOBIN_DIR"
+		(cd "$ROOT" && CGO_ENABLED=0 go build -o "$GOBIN_DIR/etcd" go.etcd.io/etcd/server/v3)
+	fi
 }
 
 if [[ $SKIP_INSTALL != 1 ]]; then install_peers; fi
@@ -368,6 +373,59 @@ run_one() {
 	jq -r '"    → requests \(.requests // "?") · cpu \(.cpu_s // "?") s · rss \((.rss_kb // 0) / 1024 | floor) MB · p50 \(.p50_ms // "?") ms · p99 \(.p99_ms // "?") ms · exit \(.exit // "?")"' <<<"$rec" >&2
 }
 
+# run_memory_agent DURATION: the memory round measures the agent alone, as it
+# runs in a cluster: etcd (the real binary) and a coordinator on the target's
+# CPU, the agent on the generator CPU under GNU time, the run submitted with
+# `barrage submit --wait`. Local mode would also count the embedded etcd,
+# whose stored result windows grow with the run.
+run_memory_agent() {
+	DUR=$1
+	local p=$RUN_DIR/memory-r1-barrage etcd_port coord_port
+	local ETCD_BIN=${ETCD_BIN:-$GOBIN_DIR/etcd}
+	[[ -x $ETCD_BIN ]] || { note "memory round skipped: no etcd binary at $ETCD_BIN"; return 0; }
+	wait_quiet "memory/barrage"
+	start_target
+	etcd_port=$((TPORT + 1000)) coord_port=$((TPORT + 2000))
+	taskset -c "$TARGET_CPU" "$ETCD_BIN" --name bench --data-dir "$p.etcd" \
+		--listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+		--listen-peer-urls "http://127.0.0.1:$((etcd_port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((etcd_port + 1))" \
+		--initial-cluster "bench=http://127.0.0.1:$((etcd_port + 1))" --log-level error >"$p.etcd.log" 2>&1 &
+	local etcd_pid=$!
+	for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$etcd_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+	taskset -c "$TARGET_CPU" "$BARRAGE" coordinator --etcd-endpoints "http://127.0.0.1:$etcd_port" \
+		--listen "127.0.0.1:$coord_port" --log-level warn >"$p.coord.log" 2>&1 &
+	local coord_pid=$!
+	/usr/bin/time -o "$p.time" -f '%U %S %M %e %x' taskset -c "$GEN_CPU" "$BARRAGE" agent \
+		--coordinator "127.0.0.1:$coord_port" --name bench --log-level warn >"$p.log" 2>&1 &
+	local time_pid=$!
+	for _ in $(seq 100); do
+		"$BARRAGE" agents --coordinator "127.0.0.1:$coord_port" 2>/dev/null | grep -q bench && break
+		sleep 0.1
+	done
+	scenario "$p.yaml" closed "$DUR" "$CONNS"
+	local launch before_req after_req rc=0
+	before_req=$(target_requests)
+	launch=$(date +%s.%N)
+	log "memory round 1: barrage agent alone (${DUR}s, port $TPORT)"
+	taskset -c "$TARGET_CPU" "$BARRAGE" submit "$p.yaml" --coordinator "127.0.0.1:$coord_port" --wait \
+		--json "$p.json" >"$p.submit.log" 2>&1 || rc=$?
+	after_req=$(target_requests || echo 0)
+	# SIGTERM the agent (the child of time and taskset) so time reports.
+	for child in $(pgrep -P "$time_pid"); do kill -TERM "$child" 2>/dev/null || true; done
+	wait "$time_pid" 2>/dev/null || true
+	kill "$coord_pid" "$etcd_pid" 2>/dev/null || true
+	wait "$coord_pid" "$etcd_pid" 2>/dev/null || true
+	rm -rf "$p.etcd"
+	stop_target
+	((rc == 0)) || note "memory round: submit exited $rc; see $(basename "$p").submit.log"
+	local rec
+	rec=$(python3 "$LIB" record phase=memory round=1 tool=barrage duration="$DUR" \
+		log="$p.submit.log" json="$p.json" time="$p.time" launch="$launch" \
+		target_requests=$((after_req - before_req)) target_cpu_s=0 conns=0 idle_before="$IDLE" busy_s=0)
+	echo "$rec" >>"$RESULTS"
+	jq -r '"    → requests \(.requests // "?") · agent cpu \(.cpu_s // "?") s · agent rss \((.rss_kb // 0) / 1024 | floor) MB"' <<<"$rec" >&2
+}
+
 # ------------------------------------------------------------------ rounds
 
 BARRAGE_LEAD=${BARRAGE_LEAD:-}
@@ -417,7 +475,7 @@ if has_phase memory; then
 	fi
 	for n in "$MEM_SMALL" "$MEM_LARGE"; do
 		d=$(awk -v n="$n" -v r="$rps" 'BEGIN {d = int(n / r + 0.5); if (d < 1) d = 1; print d}')
-		run_one memory 1 barrage "$d"
+		run_memory_agent "$d"
 		tmp=$(mktemp)
 		jq -c --argjson n "$n" 'if .phase == "memory" and .planned_requests == null then .planned_requests = $n else . end' \
 			"$RESULTS" >"$tmp" && mv "$tmp" "$RESULTS"

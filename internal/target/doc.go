@@ -11,7 +11,7 @@
 //	GET  /products?limit=N  200, N products (1..100, default 10); 400 on a bad limit
 //	GET  /products/{id}     200 for id 1..1000, 404 otherwise, 400 when not a number
 //	POST /orders            201 for {"product_id": 1..1000, "quantity": 1..100}; 400 otherwise
-//	GET  /small             200, a 13-byte JSON body (benchmarks)
+//	GET  /small             200, a 12-byte JSON body (benchmarks)
 //	GET  /_stats            {"requests": N} (not counted)
 //
 // Usage:
