@@ -32,6 +32,16 @@ type Parser struct {
 	started   bool
 	mustClose bool
 	err       error // the error that stopped the parse, in stateFailed
+
+	// Capture (see Capture): the final response's header section and up to
+	// limit bytes of its (de-chunked) body, appended to caller buffers.
+	capture   bool
+	limit     int
+	capHead   []byte // the header section captured so far
+	capBody   []byte // the body captured so far
+	truncated bool
+	headBuf   []byte // storage kept across Reset
+	bodyBuf   []byte
 }
 
 // parseState is what a Parser expects next.
@@ -51,9 +61,45 @@ const (
 )
 
 // Reset starts parsing a new response; head says the request was HEAD, so
-// the response has no body.
+// the response has no body. Capture is off until Capture is called.
 func (p *Parser) Reset(head bool) {
-	*p = Parser{head: head, line: p.line[:0]}
+	*p = Parser{head: head, line: p.line[:0], headBuf: p.headBuf[:0], bodyBuf: p.bodyBuf[:0]}
+}
+
+// Capture makes this response's header section (status line and header
+// lines of the final response, CRLFs included) and up to limit bytes of its
+// body (de-chunked) available through Captured. The buffers are kept across
+// Reset and reused, so capturing allocates only while they grow. Call it
+// after Reset, before Feed.
+func (p *Parser) Capture(limit int) {
+	p.capture, p.limit = true, limit
+	p.capHead, p.capBody = p.headBuf[:0], p.bodyBuf[:0]
+}
+
+// Captured returns the captured header section and body (valid until the
+// next Reset), and whether the body was longer than the limit.
+func (p *Parser) Captured() (head, body []byte, truncated bool) {
+	return p.capHead, p.capBody, p.truncated
+}
+
+func (p *Parser) captureBody(b []byte) {
+	if !p.capture || len(b) == 0 {
+		return
+	}
+	room := p.limit - len(p.capBody)
+	if len(b) > room {
+		b, p.truncated = b[:max(room, 0)], true
+	}
+	p.capBody = append(p.capBody, b...)
+	p.bodyBuf = p.capBody
+}
+
+func (p *Parser) captureHead(line []byte) {
+	if !p.capture {
+		return
+	}
+	p.capHead = append(p.capHead, line...)
+	p.headBuf = p.capHead
 }
 
 // Feed consumes bytes from b. It returns how many bytes it consumed,
@@ -84,6 +130,7 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 		switch p.state {
 		case stateBody, stateChunkData:
 			k := min(int64(len(b)-n), p.remain)
+			p.captureBody(b[n : n+int(k)])
 			n += int(k)
 			p.remain -= k
 			p.bytesIn += k
@@ -96,6 +143,7 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 			}
 			p.state = stateChunkEnd
 		case stateToEOF:
+			p.captureBody(b[n:])
 			p.bytesIn += int64(len(b) - n)
 			n = len(b)
 		default:
@@ -227,11 +275,16 @@ func (p *Parser) onLine(line []byte) error {
 		}
 		p.status, p.minor, p.h = status, minor, header{}
 		p.start = p.bytesIn - int64(len(line))
+		if p.capture {
+			p.capHead = p.capHead[:0] // an interim response is replaced by the next
+		}
+		p.captureHead(line)
 		p.state = stateHeader
 		if p.lineLimit() <= 0 {
 			return errHeaderTooBig
 		}
 	case stateHeader:
+		p.captureHead(line)
 		line = trimEOL(line)
 		if len(line) == 0 {
 			return p.endHeader()
@@ -298,4 +351,47 @@ func (p *Parser) endHeader() error {
 		p.state = stateToEOF
 	}
 	return nil
+}
+
+// HeaderValue returns the value of the first header field called name
+// (ASCII case-insensitive) in a captured header section, without
+// surrounding whitespace; nil when there is none.
+func HeaderValue(head []byte, name string) []byte {
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '\n')
+		line := head
+		if i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		c := bytes.IndexByte(line, ':')
+		if c > 0 && foldEqual(line[:c], name) {
+			return trimOWS(line[c+1:])
+		}
+	}
+	return nil
+}
+
+// foldEqual compares b and s ignoring ASCII case on both sides.
+func foldEqual(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
