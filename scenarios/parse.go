@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,7 +152,7 @@ func sourceLine(src []byte, n int) string {
 
 func (d *decoder) scenario(n ast.Node) *Scenario {
 	s := &Scenario{File: d.file, Window: DefaultWindow}
-	f, ok := d.object(n, "", nodePos(n), "name", "description", "target", "load", "agents", "seed", "window", "requests")
+	f, ok := d.object(n, "", nodePos(n), "name", "description", "target", "load", "agents", "seed", "window", "requests", "openapi", "auth", "faults")
 	if !ok {
 		return s
 	}
@@ -192,10 +193,197 @@ func (d *decoder) scenario(n ast.Node) *Scenario {
 			s.Window = v
 		}
 	}
-	if e, ok := d.req(f, "requests"); ok {
+	if e, ok := f.opt("openapi"); ok {
+		s.OpenAPI = d.openapi(e)
+	}
+	if e, ok := f.opt("auth"); ok {
+		s.Auth = d.auth(e)
+	}
+	if e, ok := f.opt("faults"); ok {
+		s.Faults = d.faults(e)
+	}
+	if s.OpenAPI == nil {
+		if e, ok := d.req(f, "requests"); ok {
+			s.Requests = d.requests(e)
+		}
+	} else if e, ok := f.opt("requests"); ok {
 		s.Requests = d.requests(e)
 	}
+	if s.Faults != nil && s.OpenAPI == nil {
+		if e, ok := f.opt("faults"); ok {
+			d.errorf(e.key, "faults", "malformed inputs are generated from an API description: add openapi: {spec: FILE}")
+		}
+	}
 	return s
+}
+
+func (d *decoder) openapi(e entry) *OpenAPI {
+	const path = "openapi"
+	o := &OpenAPI{}
+	f, ok := d.object(e.value, path, e.key, "spec", "include", "exclude", "operations")
+	if !ok {
+		return o
+	}
+	if e, ok := d.req(f, "spec"); ok {
+		if v, ok := d.str(e.value, path+".spec", false); ok {
+			o.Spec, o.specAt = strings.TrimSpace(v.val), nodePos(v.node)
+			switch {
+			case o.Spec == "":
+				d.errorf(o.specAt, path+".spec", "must not be empty")
+			case strings.Contains(o.Spec, "://"):
+				d.errorf(o.specAt, path+".spec", "must be a local file (relative to the scenario), not a URL")
+			}
+		}
+	}
+	o.Include = d.strList(f, "include", path)
+	o.Exclude = d.strList(f, "exclude", path)
+	if e, ok := f.opt("operations"); ok {
+		p := path + ".operations"
+		entries, ok := d.mapping(e.value, p)
+		if ok {
+			for _, oe := range entries {
+				op := OperationSetting{ID: oe.name, Weight: 1, at: oe.key}
+				q := joinPath(p, oe.name)
+				if _, null := oe.value.(*ast.NullNode); !null {
+					of, ok := d.object(oe.value, q, oe.key, "weight", "params")
+					if ok {
+						if we, ok := of.opt("weight"); ok {
+							if w, ok := d.integer(we.value, q+".weight", 0, MaxWeight); ok {
+								op.Weight = int(w)
+							}
+						}
+						if pe, ok := of.opt("params"); ok {
+							op.Params = d.params(pe.value, q+".params")
+						}
+					}
+				}
+				o.Operations = append(o.Operations, op)
+			}
+		}
+	}
+	return o
+}
+
+// params decodes a mapping of parameter names to value templates.
+func (d *decoder) params(n ast.Node, path string) map[string]string {
+	entries, ok := d.mapping(n, path)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if _, null := e.value.(*ast.NullNode); null {
+			continue
+		}
+		if v, _, ok := d.tmpl(e.value, joinPath(path, e.name)); ok {
+			out[e.name] = v.val
+		}
+	}
+	return out
+}
+
+// strList decodes an optional sequence of strings.
+func (d *decoder) strList(f fields, key, parent string) []string {
+	e, ok := f.opt(key)
+	if !ok {
+		return nil
+	}
+	p := parent + "." + key
+	items, ok := d.sequence(e.value, p)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for i, it := range items {
+		if v, ok := d.str(it, indexPath(p, i), false); ok {
+			if strings.TrimSpace(v.val) == "" {
+				d.errorf(nodePos(v.node), indexPath(p, i), "must not be empty")
+				continue
+			}
+			out = append(out, v.val)
+		}
+	}
+	return out
+}
+
+func (d *decoder) auth(e entry) *Auth {
+	const path = "auth"
+	a := &Auth{}
+	f, ok := d.object(e.value, path, e.key, "primary", "secondary")
+	if !ok {
+		return a
+	}
+	secrets := func(key string) map[string]string {
+		e, ok := f.opt(key)
+		if !ok {
+			return nil
+		}
+		p := path + "." + key
+		entries, ok := d.mapping(e.value, p)
+		if !ok {
+			return nil
+		}
+		out := map[string]string{}
+		for _, se := range entries {
+			if v, ok := d.str(se.value, joinPath(p, se.name), false); ok {
+				if strings.ContainsAny(v.val, "\r\n\x00") {
+					d.errorf(nodePos(v.node), joinPath(p, se.name), "must not contain CR, LF or NUL")
+					continue
+				}
+				out[se.name] = v.val
+			}
+		}
+		return out
+	}
+	a.Primary = secrets("primary")
+	a.Secondary = secrets("secondary")
+	return a
+}
+
+func (d *decoder) faults(e entry) *Faults {
+	const path = "faults"
+	fl := &Faults{}
+	f, ok := d.object(e.value, path, e.key, "ratio", "families", "seed")
+	if !ok {
+		return fl
+	}
+	if e, ok := d.req(f, "ratio"); ok {
+		if v, ok := d.float(e.value, path+".ratio"); ok {
+			if v < 0 || v > 1 || math.IsNaN(v) {
+				d.errorf(nodePos(e.value), path+".ratio", "must be between 0 and 1, got %v", v)
+			}
+			fl.Ratio = v
+		}
+	}
+	fl.Families = append([]string(nil), FaultFamilies...)
+	if e, ok := f.opt("families"); ok {
+		p := path + ".families"
+		items, ok := d.sequence(e.value, p)
+		if ok {
+			fl.Families = nil
+			seen := map[string]bool{}
+			for i, it := range items {
+				v, ok := d.str(it, indexPath(p, i), false)
+				if !ok {
+					continue
+				}
+				if !slices.Contains(FaultFamilies, v.val) {
+					d.errorf(nodePos(v.node), indexPath(p, i), "unknown family %s%s; known: %s", shortQuote(v.val), suggest(v.val, FaultFamilies), strings.Join(FaultFamilies, ", "))
+					continue
+				}
+				if !seen[v.val] {
+					seen[v.val] = true
+					fl.Families = append(fl.Families, v.val)
+				}
+			}
+		}
+	}
+	if e, ok := f.opt("seed"); ok {
+		if v, ok := d.uint(e.value, path+".seed"); ok {
+			fl.Seed = &v
+		}
+	}
+	return fl
 }
 
 func (d *decoder) target(e entry, t *Target) {

@@ -67,6 +67,15 @@ func (s *Scenario) Plan(seed uint64) *barragev1.Plan {
 		}
 		p.Requests = append(p.Requests, rt)
 	}
+	if s.Faults != nil {
+		p.Faults = &barragev1.Faults{Ratio: s.Faults.Ratio, Families: s.Faults.Families}
+		if s.Faults.Seed != nil {
+			p.Faults.Seed = *s.Faults.Seed
+		}
+	}
+	if s.Auth != nil {
+		p.Auth = &barragev1.Auth{Primary: s.Auth.Primary, Secondary: s.Auth.Secondary}
+	}
 	return p
 }
 

@@ -22,8 +22,15 @@ type Scenario struct {
 	Seed *uint64
 	// Window (`window`): result window length; 0 means 1s. 100ms..1m.
 	Window time.Duration
-	// Requests (`requests`, at least one): the request templates.
+	// Requests (`requests`): the request templates; at least one unless
+	// OpenAPI is given.
 	Requests []Request
+	// OpenAPI (`openapi`): operations generated from an API description.
+	OpenAPI *OpenAPI
+	// Auth (`auth`): secrets for the description's security schemes.
+	Auth *Auth
+	// Faults (`faults`): malformed-input mixing; nil means none.
+	Faults *Faults
 }
 
 // Target is the system under test.
@@ -92,3 +99,55 @@ type Request struct {
 	// application/json is added unless set in Headers).
 	JSON bool
 }
+
+// OpenAPI (`openapi`) generates requests from an API description.
+type OpenAPI struct {
+	// Spec (`spec`, required): the description's path, relative to the
+	// scenario file.
+	Spec string
+	// Include and Exclude (`include`, `exclude`): operation patterns (an
+	// operationId, "METHOD /path" with * globs, a path glob, or "tag:NAME").
+	Include, Exclude []string
+	// Operations (`operations`): per-operation settings, keyed by
+	// operationId (or "METHOD /path"), in file order.
+	Operations []OperationSetting
+
+	specAt pos
+}
+
+// OperationSetting tunes one operation.
+type OperationSetting struct {
+	// ID is the operationId (or "METHOD /path").
+	ID string
+	// Weight (`weight`): relative share; 0 skips the operation; default 1.
+	Weight int
+	// Params (`params`): fixed values (templates) by parameter name.
+	Params map[string]string
+
+	at pos
+}
+
+// Auth (`auth`) holds secrets for the description's security schemes,
+// keyed by scheme name: a bearer token, an API key, or "user:password" for
+// HTTP basic.
+type Auth struct {
+	// Primary (`primary`): the identity that sends the load.
+	Primary map[string]string
+	// Secondary (`secondary`): a second user, for cross-user checks.
+	Secondary map[string]string
+}
+
+// Faults (`faults`) mixes malformed inputs into the load.
+type Faults struct {
+	// Ratio (`ratio`, required): share of requests mutated, 0..1.
+	Ratio float64
+	// Families (`families`): enabled mutation families; default all.
+	Families []string
+	// Seed (`seed`): seed of the mutation choice; nil means the run seed.
+	Seed *uint64
+}
+
+// FaultFamilies lists the mutation families, in report order: value and
+// structure families applied to generated values (internal/mutate), then
+// wire-level ones applied to the request (internal/apireq).
+var FaultFamilies = []string{"types", "boundaries", "strings", "formats", "structure", "encoding", "injection", "body", "methods", "headers", "auth"}

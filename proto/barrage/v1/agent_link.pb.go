@@ -913,7 +913,9 @@ type ResultWindow struct {
 	// Requests in flight at the end of the window.
 	Inflight int64 `protobuf:"varint,10,opt,name=inflight,proto3" json:"inflight,omitempty"`
 	// Why the shard ended early, when the final window ends it early.
-	StopReason    string `protobuf:"bytes,11,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	StopReason string `protobuf:"bytes,11,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	// Findings seen in this window, one per fingerprint.
+	Findings      []*FindingSample `protobuf:"bytes,12,rep,name=findings,proto3" json:"findings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1025,6 +1027,195 @@ func (x *ResultWindow) GetStopReason() string {
 	return ""
 }
 
+func (x *ResultWindow) GetFindings() []*FindingSample {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// FindingSample is one deduplicated finding as seen by one shard in one
+// window: how often, and the first request that showed it.
+type FindingSample struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Fingerprint: operation + oracle + mutation + normalised response.
+	Fingerprint string `protobuf:"bytes,1,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	// Oracle that fired (see internal/finding).
+	Oracle string `protobuf:"bytes,2,opt,name=oracle,proto3" json:"oracle,omitempty"`
+	// Severity: critical, high, medium, low, info.
+	Severity string `protobuf:"bytes,3,opt,name=severity,proto3" json:"severity,omitempty"`
+	// Endpoint index in the plan.
+	Endpoint int32 `protobuf:"varint,4,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// Mutation name; empty for valid traffic.
+	Mutation string `protobuf:"bytes,5,opt,name=mutation,proto3" json:"mutation,omitempty"`
+	// What was sent wrong.
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// What was seen.
+	Evidence string `protobuf:"bytes,7,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	// Times seen in this window.
+	Count int64 `protobuf:"varint,8,opt,name=count,proto3" json:"count,omitempty"`
+	// First time seen in this window (coordinator clock).
+	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	// The exact request bytes of the first occurrence.
+	Request []byte `protobuf:"bytes,10,opt,name=request,proto3" json:"request,omitempty"`
+	// Response status (0 for a transport failure).
+	Status int32 `protobuf:"varint,11,opt,name=status,proto3" json:"status,omitempty"`
+	// First bytes of the response (header section and body).
+	Response []byte `protobuf:"bytes,12,opt,name=response,proto3" json:"response,omitempty"`
+	// Mutation case index (for replay).
+	Case int64 `protobuf:"varint,13,opt,name=case,proto3" json:"case,omitempty"`
+	// CWE id, e.g. CWE-20.
+	Cwe string `protobuf:"bytes,14,opt,name=cwe,proto3" json:"cwe,omitempty"`
+	// OWASP API Top 10 category.
+	Owasp string `protobuf:"bytes,15,opt,name=owasp,proto3" json:"owasp,omitempty"`
+	// Achieved request rate of the shard when first seen.
+	LoadRps       float64 `protobuf:"fixed64,16,opt,name=load_rps,json=loadRps,proto3" json:"load_rps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindingSample) Reset() {
+	*x = FindingSample{}
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindingSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindingSample) ProtoMessage() {}
+
+func (x *FindingSample) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindingSample.ProtoReflect.Descriptor instead.
+func (*FindingSample) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_agent_link_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *FindingSample) GetFingerprint() string {
+	if x != nil {
+		return x.Fingerprint
+	}
+	return ""
+}
+
+func (x *FindingSample) GetOracle() string {
+	if x != nil {
+		return x.Oracle
+	}
+	return ""
+}
+
+func (x *FindingSample) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *FindingSample) GetEndpoint() int32 {
+	if x != nil {
+		return x.Endpoint
+	}
+	return 0
+}
+
+func (x *FindingSample) GetMutation() string {
+	if x != nil {
+		return x.Mutation
+	}
+	return ""
+}
+
+func (x *FindingSample) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *FindingSample) GetEvidence() string {
+	if x != nil {
+		return x.Evidence
+	}
+	return ""
+}
+
+func (x *FindingSample) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *FindingSample) GetFirstSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSeen
+	}
+	return nil
+}
+
+func (x *FindingSample) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *FindingSample) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *FindingSample) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+func (x *FindingSample) GetCase() int64 {
+	if x != nil {
+		return x.Case
+	}
+	return 0
+}
+
+func (x *FindingSample) GetCwe() string {
+	if x != nil {
+		return x.Cwe
+	}
+	return ""
+}
+
+func (x *FindingSample) GetOwasp() string {
+	if x != nil {
+		return x.Owasp
+	}
+	return ""
+}
+
+func (x *FindingSample) GetLoadRps() float64 {
+	if x != nil {
+		return x.LoadRps
+	}
+	return 0
+}
+
 // EndpointWindow holds one request template's results in one window.
 type EndpointWindow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1045,14 +1236,20 @@ type EndpointWindow struct {
 	// Bytes received (headers and body).
 	BytesIn int64 `protobuf:"varint,7,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
 	// Bytes sent.
-	BytesOut      int64 `protobuf:"varint,8,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
+	BytesOut int64 `protobuf:"varint,8,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
+	// Requests sent unmutated (OpenAPI operations only).
+	Valid int64 `protobuf:"varint,9,opt,name=valid,proto3" json:"valid,omitempty"`
+	// Unmutated requests answered 2xx: the operation was reached.
+	Valid_2Xx int64 `protobuf:"varint,10,opt,name=valid_2xx,json=valid2xx,proto3" json:"valid_2xx,omitempty"`
+	// Requests that carried a mutation.
+	Mutated       int64 `protobuf:"varint,11,opt,name=mutated,proto3" json:"mutated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EndpointWindow) Reset() {
 	*x = EndpointWindow{}
-	mi := &file_barrage_v1_agent_link_proto_msgTypes[10]
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1261,7 @@ func (x *EndpointWindow) String() string {
 func (*EndpointWindow) ProtoMessage() {}
 
 func (x *EndpointWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_agent_link_proto_msgTypes[10]
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1274,7 @@ func (x *EndpointWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointWindow.ProtoReflect.Descriptor instead.
 func (*EndpointWindow) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_agent_link_proto_rawDescGZIP(), []int{10}
+	return file_barrage_v1_agent_link_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EndpointWindow) GetEndpoint() int32 {
@@ -1136,6 +1333,27 @@ func (x *EndpointWindow) GetBytesOut() int64 {
 	return 0
 }
 
+func (x *EndpointWindow) GetValid() int64 {
+	if x != nil {
+		return x.Valid
+	}
+	return 0
+}
+
+func (x *EndpointWindow) GetValid_2Xx() int64 {
+	if x != nil {
+		return x.Valid_2Xx
+	}
+	return 0
+}
+
+func (x *EndpointWindow) GetMutated() int64 {
+	if x != nil {
+		return x.Mutated
+	}
+	return 0
+}
+
 // ClassHistogram holds the latencies of one outcome class.
 type ClassHistogram struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1154,7 +1372,7 @@ type ClassHistogram struct {
 
 func (x *ClassHistogram) Reset() {
 	*x = ClassHistogram{}
-	mi := &file_barrage_v1_agent_link_proto_msgTypes[11]
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1384,7 @@ func (x *ClassHistogram) String() string {
 func (*ClassHistogram) ProtoMessage() {}
 
 func (x *ClassHistogram) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_agent_link_proto_msgTypes[11]
+	mi := &file_barrage_v1_agent_link_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1397,7 @@ func (x *ClassHistogram) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClassHistogram.ProtoReflect.Descriptor instead.
 func (*ClassHistogram) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_agent_link_proto_rawDescGZIP(), []int{11}
+	return file_barrage_v1_agent_link_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ClassHistogram) GetClass() OutcomeClass {
@@ -1265,7 +1483,7 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x12\x10\n" +
-	"\x03seq\x18\x04 \x01(\x03R\x03seq\"\x8e\x03\n" +
+	"\x03seq\x18\x04 \x01(\x03R\x03seq\"\xc5\x03\n" +
 	"\fResultWindow\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
@@ -1279,7 +1497,27 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\binflight\x18\n" +
 	" \x01(\x03R\binflight\x12\x1f\n" +
 	"\vstop_reason\x18\v \x01(\tR\n" +
-	"stopReason\"\xcc\x03\n" +
+	"stopReason\x125\n" +
+	"\bfindings\x18\f \x03(\v2\x19.barrage.v1.FindingSampleR\bfindings\"\xc7\x03\n" +
+	"\rFindingSample\x12 \n" +
+	"\vfingerprint\x18\x01 \x01(\tR\vfingerprint\x12\x16\n" +
+	"\x06oracle\x18\x02 \x01(\tR\x06oracle\x12\x1a\n" +
+	"\bseverity\x18\x03 \x01(\tR\bseverity\x12\x1a\n" +
+	"\bendpoint\x18\x04 \x01(\x05R\bendpoint\x12\x1a\n" +
+	"\bmutation\x18\x05 \x01(\tR\bmutation\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x1a\n" +
+	"\bevidence\x18\a \x01(\tR\bevidence\x12\x14\n" +
+	"\x05count\x18\b \x01(\x03R\x05count\x129\n" +
+	"\n" +
+	"first_seen\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x12\x18\n" +
+	"\arequest\x18\n" +
+	" \x01(\fR\arequest\x12\x16\n" +
+	"\x06status\x18\v \x01(\x05R\x06status\x12\x1a\n" +
+	"\bresponse\x18\f \x01(\fR\bresponse\x12\x12\n" +
+	"\x04case\x18\r \x01(\x03R\x04case\x12\x10\n" +
+	"\x03cwe\x18\x0e \x01(\tR\x03cwe\x12\x14\n" +
+	"\x05owasp\x18\x0f \x01(\tR\x05owasp\x12\x19\n" +
+	"\bload_rps\x18\x10 \x01(\x01R\aloadRps\"\x99\x04\n" +
 	"\x0eEndpointWindow\x12\x1a\n" +
 	"\bendpoint\x18\x01 \x01(\x05R\bendpoint\x12\x1a\n" +
 	"\brequests\x18\x02 \x01(\x03R\brequests\x12\x18\n" +
@@ -1290,7 +1528,11 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"histograms\x18\x06 \x03(\v2\x1a.barrage.v1.ClassHistogramR\n" +
 	"histograms\x12\x19\n" +
 	"\bbytes_in\x18\a \x01(\x03R\abytesIn\x12\x1b\n" +
-	"\tbytes_out\x18\b \x01(\x03R\bbytesOut\x1a9\n" +
+	"\tbytes_out\x18\b \x01(\x03R\bbytesOut\x12\x14\n" +
+	"\x05valid\x18\t \x01(\x03R\x05valid\x12\x1b\n" +
+	"\tvalid_2xx\x18\n" +
+	" \x01(\x03R\bvalid2xx\x12\x18\n" +
+	"\amutated\x18\v \x01(\x03R\amutated\x1a9\n" +
 	"\vStatusEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a9\n" +
@@ -1325,7 +1567,7 @@ func file_barrage_v1_agent_link_proto_rawDescGZIP() []byte {
 }
 
 var file_barrage_v1_agent_link_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_barrage_v1_agent_link_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_barrage_v1_agent_link_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_barrage_v1_agent_link_proto_goTypes = []any{
 	(OutcomeClass)(0),             // 0: barrage.v1.OutcomeClass
 	(*AgentMessage)(nil),          // 1: barrage.v1.AgentMessage
@@ -1338,13 +1580,14 @@ var file_barrage_v1_agent_link_proto_goTypes = []any{
 	(*StopShard)(nil),             // 8: barrage.v1.StopShard
 	(*WindowAck)(nil),             // 9: barrage.v1.WindowAck
 	(*ResultWindow)(nil),          // 10: barrage.v1.ResultWindow
-	(*EndpointWindow)(nil),        // 11: barrage.v1.EndpointWindow
-	(*ClassHistogram)(nil),        // 12: barrage.v1.ClassHistogram
-	nil,                           // 13: barrage.v1.EndpointWindow.StatusEntry
-	nil,                           // 14: barrage.v1.EndpointWindow.ErrorsEntry
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
-	(*Plan)(nil),                  // 17: barrage.v1.Plan
+	(*FindingSample)(nil),         // 11: barrage.v1.FindingSample
+	(*EndpointWindow)(nil),        // 12: barrage.v1.EndpointWindow
+	(*ClassHistogram)(nil),        // 13: barrage.v1.ClassHistogram
+	nil,                           // 14: barrage.v1.EndpointWindow.StatusEntry
+	nil,                           // 15: barrage.v1.EndpointWindow.ErrorsEntry
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 17: google.protobuf.Duration
+	(*Plan)(nil),                  // 18: barrage.v1.Plan
 }
 var file_barrage_v1_agent_link_proto_depIdxs = []int32{
 	3,  // 0: barrage.v1.AgentMessage.hello:type_name -> barrage.v1.Hello
@@ -1354,31 +1597,33 @@ var file_barrage_v1_agent_link_proto_depIdxs = []int32{
 	7,  // 4: barrage.v1.CoordinatorMessage.assignment:type_name -> barrage.v1.Assignment
 	9,  // 5: barrage.v1.CoordinatorMessage.ack:type_name -> barrage.v1.WindowAck
 	8,  // 6: barrage.v1.CoordinatorMessage.stop:type_name -> barrage.v1.StopShard
-	15, // 7: barrage.v1.Hello.sent_at:type_name -> google.protobuf.Timestamp
+	16, // 7: barrage.v1.Hello.sent_at:type_name -> google.protobuf.Timestamp
 	4,  // 8: barrage.v1.Hello.active:type_name -> barrage.v1.ShardRef
-	15, // 9: barrage.v1.Welcome.received_at:type_name -> google.protobuf.Timestamp
-	15, // 10: barrage.v1.Welcome.sent_at:type_name -> google.protobuf.Timestamp
-	16, // 11: barrage.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
-	15, // 12: barrage.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	16, // 13: barrage.v1.Heartbeat.clock_offset:type_name -> google.protobuf.Duration
+	16, // 9: barrage.v1.Welcome.received_at:type_name -> google.protobuf.Timestamp
+	16, // 10: barrage.v1.Welcome.sent_at:type_name -> google.protobuf.Timestamp
+	17, // 11: barrage.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
+	16, // 12: barrage.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	17, // 13: barrage.v1.Heartbeat.clock_offset:type_name -> google.protobuf.Duration
 	4,  // 14: barrage.v1.Heartbeat.active:type_name -> barrage.v1.ShardRef
-	17, // 15: barrage.v1.Assignment.plan:type_name -> barrage.v1.Plan
-	15, // 16: barrage.v1.Assignment.start_at:type_name -> google.protobuf.Timestamp
-	15, // 17: barrage.v1.ResultWindow.start:type_name -> google.protobuf.Timestamp
-	15, // 18: barrage.v1.ResultWindow.end:type_name -> google.protobuf.Timestamp
-	11, // 19: barrage.v1.ResultWindow.endpoints:type_name -> barrage.v1.EndpointWindow
-	16, // 20: barrage.v1.ResultWindow.clock_offset:type_name -> google.protobuf.Duration
-	13, // 21: barrage.v1.EndpointWindow.status:type_name -> barrage.v1.EndpointWindow.StatusEntry
-	14, // 22: barrage.v1.EndpointWindow.errors:type_name -> barrage.v1.EndpointWindow.ErrorsEntry
-	12, // 23: barrage.v1.EndpointWindow.histograms:type_name -> barrage.v1.ClassHistogram
-	0,  // 24: barrage.v1.ClassHistogram.class:type_name -> barrage.v1.OutcomeClass
-	1,  // 25: barrage.v1.AgentLinkService.Connect:input_type -> barrage.v1.AgentMessage
-	2,  // 26: barrage.v1.AgentLinkService.Connect:output_type -> barrage.v1.CoordinatorMessage
-	26, // [26:27] is the sub-list for method output_type
-	25, // [25:26] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	18, // 15: barrage.v1.Assignment.plan:type_name -> barrage.v1.Plan
+	16, // 16: barrage.v1.Assignment.start_at:type_name -> google.protobuf.Timestamp
+	16, // 17: barrage.v1.ResultWindow.start:type_name -> google.protobuf.Timestamp
+	16, // 18: barrage.v1.ResultWindow.end:type_name -> google.protobuf.Timestamp
+	12, // 19: barrage.v1.ResultWindow.endpoints:type_name -> barrage.v1.EndpointWindow
+	17, // 20: barrage.v1.ResultWindow.clock_offset:type_name -> google.protobuf.Duration
+	11, // 21: barrage.v1.ResultWindow.findings:type_name -> barrage.v1.FindingSample
+	16, // 22: barrage.v1.FindingSample.first_seen:type_name -> google.protobuf.Timestamp
+	14, // 23: barrage.v1.EndpointWindow.status:type_name -> barrage.v1.EndpointWindow.StatusEntry
+	15, // 24: barrage.v1.EndpointWindow.errors:type_name -> barrage.v1.EndpointWindow.ErrorsEntry
+	13, // 25: barrage.v1.EndpointWindow.histograms:type_name -> barrage.v1.ClassHistogram
+	0,  // 26: barrage.v1.ClassHistogram.class:type_name -> barrage.v1.OutcomeClass
+	1,  // 27: barrage.v1.AgentLinkService.Connect:input_type -> barrage.v1.AgentMessage
+	2,  // 28: barrage.v1.AgentLinkService.Connect:output_type -> barrage.v1.CoordinatorMessage
+	28, // [28:29] is the sub-list for method output_type
+	27, // [27:28] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_agent_link_proto_init() }
@@ -1404,7 +1649,7 @@ func file_barrage_v1_agent_link_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_barrage_v1_agent_link_proto_rawDesc), len(file_barrage_v1_agent_link_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

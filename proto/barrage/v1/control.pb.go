@@ -105,7 +105,10 @@ type SubmitRunRequest struct {
 	HasSeed bool `protobuf:"varint,5,opt,name=has_seed,json=hasSeed,proto3" json:"has_seed,omitempty"`
 	// Number of agents to shard over; 0 means the scenario's `agents`, or all
 	// live agents.
-	Agents        int32 `protobuf:"varint,6,opt,name=agents,proto3" json:"agents,omitempty"`
+	Agents int32 `protobuf:"varint,6,opt,name=agents,proto3" json:"agents,omitempty"`
+	// Files the scenario refers to (an API description and what it refers
+	// to), by path relative to the scenario file.
+	Files         map[string][]byte `protobuf:"bytes,7,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -180,6 +183,13 @@ func (x *SubmitRunRequest) GetAgents() int32 {
 		return x.Agents
 	}
 	return 0
+}
+
+func (x *SubmitRunRequest) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
 }
 
 // SubmitRunResponse names the new run.
@@ -564,7 +574,9 @@ type RunResult struct {
 	// Per-shard summary.
 	Shards []*ShardSummary `protobuf:"bytes,7,rep,name=shards,proto3" json:"shards,omitempty"`
 	// Events worth showing in reports (agent lost, reconnected, clock offset...).
-	Events        []*RunEvent `protobuf:"bytes,8,rep,name=events,proto3" json:"events,omitempty"`
+	Events []*RunEvent `protobuf:"bytes,8,rep,name=events,proto3" json:"events,omitempty"`
+	// Findings merged across shards and windows, one per fingerprint.
+	Findings      []*FindingSample `protobuf:"bytes,9,rep,name=findings,proto3" json:"findings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -651,6 +663,13 @@ func (x *RunResult) GetShards() []*ShardSummary {
 func (x *RunResult) GetEvents() []*RunEvent {
 	if x != nil {
 		return x.Events
+	}
+	return nil
+}
+
+func (x *RunResult) GetFindings() []*FindingSample {
+	if x != nil {
+		return x.Findings
 	}
 	return nil
 }
@@ -1390,17 +1409,22 @@ var File_barrage_v1_control_proto protoreflect.FileDescriptor
 const file_barrage_v1_control_proto_rawDesc = "" +
 	"\n" +
 	"\x18barrage/v1/control.proto\x12\n" +
-	"barrage.v1\x1a\x1bbarrage/v1/agent_link.proto\x1a\x15barrage/v1/plan.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x02\n" +
+	"barrage.v1\x1a\x1bbarrage/v1/agent_link.proto\x1a\x15barrage/v1/plan.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x02\n" +
 	"\x10SubmitRunRequest\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1a\n" +
 	"\bscenario\x18\x02 \x01(\fR\bscenario\x127\n" +
 	"\x03env\x18\x03 \x03(\v2%.barrage.v1.SubmitRunRequest.EnvEntryR\x03env\x12\x12\n" +
 	"\x04seed\x18\x04 \x01(\x04R\x04seed\x12\x19\n" +
 	"\bhas_seed\x18\x05 \x01(\bR\ahasSeed\x12\x16\n" +
-	"\x06agents\x18\x06 \x01(\x05R\x06agents\x1a6\n" +
+	"\x06agents\x18\x06 \x01(\x05R\x06agents\x12=\n" +
+	"\x05files\x18\a \x03(\v2'.barrage.v1.SubmitRunRequest.FilesEntryR\x05files\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"^\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"^\n" +
 	"\x11SubmitRunResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x16\n" +
 	"\x06shards\x18\x02 \x01(\x05R\x06shards\x12\x1a\n" +
@@ -1431,7 +1455,7 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\amessage\x18\x12 \x01(\tR\amessage\x12\x1a\n" +
 	"\bfindings\x18\x13 \x01(\x03R\bfindings\",\n" +
 	"\x13GetRunResultRequest\x12\x15\n" +
-	"\x06run_id\x18\x01 \x01(\tR\x05runId\"\xea\x02\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\"\xa1\x03\n" +
 	"\tRunResult\x12-\n" +
 	"\x06status\x18\x01 \x01(\v2\x15.barrage.v1.RunStatusR\x06status\x12$\n" +
 	"\x04plan\x18\x02 \x01(\v2\x10.barrage.v1.PlanR\x04plan\x12\x1a\n" +
@@ -1440,7 +1464,8 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\tendpoints\x18\x05 \x03(\v2\x1a.barrage.v1.EndpointWindowR\tendpoints\x125\n" +
 	"\btimeline\x18\x06 \x03(\v2\x19.barrage.v1.TimelinePointR\btimeline\x120\n" +
 	"\x06shards\x18\a \x03(\v2\x18.barrage.v1.ShardSummaryR\x06shards\x12,\n" +
-	"\x06events\x18\b \x03(\v2\x14.barrage.v1.RunEventR\x06events\"\xbd\x03\n" +
+	"\x06events\x18\b \x03(\v2\x14.barrage.v1.RunEventR\x06events\x125\n" +
+	"\bfindings\x18\t \x03(\v2\x19.barrage.v1.FindingSampleR\bfindings\"\xbd\x03\n" +
 	"\rTimelinePoint\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x120\n" +
 	"\x05start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x121\n" +
@@ -1524,7 +1549,7 @@ func file_barrage_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_barrage_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_barrage_v1_control_proto_goTypes = []any{
 	(RunState)(0),                 // 0: barrage.v1.RunState
 	(*SubmitRunRequest)(nil),      // 1: barrage.v1.SubmitRunRequest
@@ -1544,58 +1569,62 @@ var file_barrage_v1_control_proto_goTypes = []any{
 	(*ListRunsRequest)(nil),       // 15: barrage.v1.ListRunsRequest
 	(*ListRunsResponse)(nil),      // 16: barrage.v1.ListRunsResponse
 	nil,                           // 17: barrage.v1.SubmitRunRequest.EnvEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
-	(*Plan)(nil),                  // 20: barrage.v1.Plan
-	(*EndpointWindow)(nil),        // 21: barrage.v1.EndpointWindow
-	(*ShardRef)(nil),              // 22: barrage.v1.ShardRef
+	nil,                           // 18: barrage.v1.SubmitRunRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
+	(*Plan)(nil),                  // 21: barrage.v1.Plan
+	(*EndpointWindow)(nil),        // 22: barrage.v1.EndpointWindow
+	(*FindingSample)(nil),         // 23: barrage.v1.FindingSample
+	(*ShardRef)(nil),              // 24: barrage.v1.ShardRef
 }
 var file_barrage_v1_control_proto_depIdxs = []int32{
 	17, // 0: barrage.v1.SubmitRunRequest.env:type_name -> barrage.v1.SubmitRunRequest.EnvEntry
-	0,  // 1: barrage.v1.RunStatus.state:type_name -> barrage.v1.RunState
-	18, // 2: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
-	18, // 3: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
-	18, // 4: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
-	19, // 5: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
-	19, // 6: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
-	19, // 7: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
-	4,  // 8: barrage.v1.RunResult.status:type_name -> barrage.v1.RunStatus
-	20, // 9: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
-	21, // 10: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
-	7,  // 11: barrage.v1.RunResult.timeline:type_name -> barrage.v1.TimelinePoint
-	8,  // 12: barrage.v1.RunResult.shards:type_name -> barrage.v1.ShardSummary
-	9,  // 13: barrage.v1.RunResult.events:type_name -> barrage.v1.RunEvent
-	18, // 14: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
-	19, // 15: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
-	19, // 16: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
-	19, // 17: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
-	19, // 18: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
-	19, // 19: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
-	19, // 20: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
-	18, // 21: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
-	0,  // 22: barrage.v1.CancelRunResponse.state:type_name -> barrage.v1.RunState
-	14, // 23: barrage.v1.ListAgentsResponse.agents:type_name -> barrage.v1.AgentInfo
-	18, // 24: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
-	19, // 25: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
-	22, // 26: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
-	4,  // 27: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
-	1,  // 28: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
-	3,  // 29: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
-	5,  // 30: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
-	10, // 31: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
-	12, // 32: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
-	15, // 33: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
-	2,  // 34: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
-	4,  // 35: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
-	6,  // 36: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
-	11, // 37: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
-	13, // 38: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
-	16, // 39: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	18, // 1: barrage.v1.SubmitRunRequest.files:type_name -> barrage.v1.SubmitRunRequest.FilesEntry
+	0,  // 2: barrage.v1.RunStatus.state:type_name -> barrage.v1.RunState
+	19, // 3: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
+	19, // 4: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
+	19, // 5: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
+	20, // 6: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
+	20, // 7: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
+	20, // 8: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
+	4,  // 9: barrage.v1.RunResult.status:type_name -> barrage.v1.RunStatus
+	21, // 10: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
+	22, // 11: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
+	7,  // 12: barrage.v1.RunResult.timeline:type_name -> barrage.v1.TimelinePoint
+	8,  // 13: barrage.v1.RunResult.shards:type_name -> barrage.v1.ShardSummary
+	9,  // 14: barrage.v1.RunResult.events:type_name -> barrage.v1.RunEvent
+	23, // 15: barrage.v1.RunResult.findings:type_name -> barrage.v1.FindingSample
+	19, // 16: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
+	20, // 17: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
+	20, // 18: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
+	20, // 19: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
+	20, // 20: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
+	20, // 21: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
+	20, // 22: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
+	19, // 23: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
+	0,  // 24: barrage.v1.CancelRunResponse.state:type_name -> barrage.v1.RunState
+	14, // 25: barrage.v1.ListAgentsResponse.agents:type_name -> barrage.v1.AgentInfo
+	19, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
+	20, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
+	24, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
+	4,  // 29: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
+	1,  // 30: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
+	3,  // 31: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
+	5,  // 32: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
+	10, // 33: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
+	12, // 34: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
+	15, // 35: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
+	2,  // 36: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
+	4,  // 37: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
+	6,  // 38: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
+	11, // 39: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
+	13, // 40: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
+	16, // 41: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
+	36, // [36:42] is the sub-list for method output_type
+	30, // [30:36] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_control_proto_init() }
@@ -1611,7 +1640,7 @@ func file_barrage_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_barrage_v1_control_proto_rawDesc), len(file_barrage_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -152,7 +152,14 @@ type Plan struct {
 	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Length of one result window (the interval an agent aggregates before it
 	// sends results). Zero means one second.
-	Window        *durationpb.Duration `protobuf:"bytes,6,opt,name=window,proto3" json:"window,omitempty"`
+	Window *durationpb.Duration `protobuf:"bytes,6,opt,name=window,proto3" json:"window,omitempty"`
+	// Operations generated from an API description; their endpoint indexes
+	// follow the request templates' (len(requests) + i).
+	Openapi *OpenAPI `protobuf:"bytes,7,opt,name=openapi,proto3" json:"openapi,omitempty"`
+	// Malformed-input mixing; unset means none.
+	Faults *Faults `protobuf:"bytes,8,opt,name=faults,proto3" json:"faults,omitempty"`
+	// Credentials for the API description's security schemes.
+	Auth          *Auth `protobuf:"bytes,9,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,6 +236,284 @@ func (x *Plan) GetWindow() *durationpb.Duration {
 	return nil
 }
 
+func (x *Plan) GetOpenapi() *OpenAPI {
+	if x != nil {
+		return x.Openapi
+	}
+	return nil
+}
+
+func (x *Plan) GetFaults() *Faults {
+	if x != nil {
+		return x.Faults
+	}
+	return nil
+}
+
+func (x *Plan) GetAuth() *Auth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+// OpenAPI carries an API description and the operations to exercise.
+type OpenAPI struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File name of the description, as the scenario refers to it (messages).
+	File string `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// The description (YAML or JSON; Swagger 2.0, OpenAPI 3.0 or 3.1).
+	Spec []byte `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	// Other local files the description refers to, by path relative to it.
+	Files map[string][]byte `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Selected operations, in order.
+	Operations    []*Operation `protobuf:"bytes,4,rep,name=operations,proto3" json:"operations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenAPI) Reset() {
+	*x = OpenAPI{}
+	mi := &file_barrage_v1_plan_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenAPI) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenAPI) ProtoMessage() {}
+
+func (x *OpenAPI) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_plan_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenAPI.ProtoReflect.Descriptor instead.
+func (*OpenAPI) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OpenAPI) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *OpenAPI) GetSpec() []byte {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *OpenAPI) GetFiles() map[string][]byte {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *OpenAPI) GetOperations() []*Operation {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+// Operation selects one operation of the description.
+type Operation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// operationId, or "METHOD /path" when the description has none.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Relative weight among all endpoints; at least 1.
+	Weight uint32 `protobuf:"varint,2,opt,name=weight,proto3" json:"weight,omitempty"`
+	// Fixed parameter values, as value templates, by parameter name; they
+	// replace generated values.
+	Params        map[string]string `protobuf:"bytes,3,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Operation) Reset() {
+	*x = Operation{}
+	mi := &file_barrage_v1_plan_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Operation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Operation) ProtoMessage() {}
+
+func (x *Operation) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_plan_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Operation.ProtoReflect.Descriptor instead.
+func (*Operation) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Operation) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Operation) GetWeight() uint32 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
+func (x *Operation) GetParams() map[string]string {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+// Faults says how many requests are malformed, and how.
+type Faults struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Share of requests that carry one mutation, 0..1.
+	Ratio float64 `protobuf:"fixed64,1,opt,name=ratio,proto3" json:"ratio,omitempty"`
+	// Enabled mutation families.
+	Families []string `protobuf:"bytes,2,rep,name=families,proto3" json:"families,omitempty"`
+	// Seed of the mutation choice (the run seed when zero).
+	Seed          uint64 `protobuf:"varint,3,opt,name=seed,proto3" json:"seed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Faults) Reset() {
+	*x = Faults{}
+	mi := &file_barrage_v1_plan_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Faults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Faults) ProtoMessage() {}
+
+func (x *Faults) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_plan_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Faults.ProtoReflect.Descriptor instead.
+func (*Faults) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Faults) GetRatio() float64 {
+	if x != nil {
+		return x.Ratio
+	}
+	return 0
+}
+
+func (x *Faults) GetFamilies() []string {
+	if x != nil {
+		return x.Families
+	}
+	return nil
+}
+
+func (x *Faults) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+// Auth holds secrets by security scheme name.
+type Auth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The identity that sends the load.
+	Primary map[string]string `protobuf:"bytes,1,rep,name=primary,proto3" json:"primary,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// A second identity, for cross-user checks (optional).
+	Secondary     map[string]string `protobuf:"bytes,2,rep,name=secondary,proto3" json:"secondary,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Auth) Reset() {
+	*x = Auth{}
+	mi := &file_barrage_v1_plan_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Auth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Auth) ProtoMessage() {}
+
+func (x *Auth) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_plan_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Auth.ProtoReflect.Descriptor instead.
+func (*Auth) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Auth) GetPrimary() map[string]string {
+	if x != nil {
+		return x.Primary
+	}
+	return nil
+}
+
+func (x *Auth) GetSecondary() map[string]string {
+	if x != nil {
+		return x.Secondary
+	}
+	return nil
+}
+
 // Target is the system under test.
 type Target struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -252,7 +537,7 @@ type Target struct {
 
 func (x *Target) Reset() {
 	*x = Target{}
-	mi := &file_barrage_v1_plan_proto_msgTypes[1]
+	mi := &file_barrage_v1_plan_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +549,7 @@ func (x *Target) String() string {
 func (*Target) ProtoMessage() {}
 
 func (x *Target) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_plan_proto_msgTypes[1]
+	mi := &file_barrage_v1_plan_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +562,7 @@ func (x *Target) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Target.ProtoReflect.Descriptor instead.
 func (*Target) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{1}
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Target) GetBaseUrl() string {
@@ -339,7 +624,7 @@ type Load struct {
 
 func (x *Load) Reset() {
 	*x = Load{}
-	mi := &file_barrage_v1_plan_proto_msgTypes[2]
+	mi := &file_barrage_v1_plan_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +636,7 @@ func (x *Load) String() string {
 func (*Load) ProtoMessage() {}
 
 func (x *Load) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_plan_proto_msgTypes[2]
+	mi := &file_barrage_v1_plan_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +649,7 @@ func (x *Load) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Load.ProtoReflect.Descriptor instead.
 func (*Load) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{2}
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Load) GetModel() LoadModel {
@@ -406,7 +691,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_barrage_v1_plan_proto_msgTypes[3]
+	mi := &file_barrage_v1_plan_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +703,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_plan_proto_msgTypes[3]
+	mi := &file_barrage_v1_plan_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +716,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{3}
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Stage) GetDuration() *durationpb.Duration {
@@ -475,7 +760,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_barrage_v1_plan_proto_msgTypes[4]
+	mi := &file_barrage_v1_plan_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -487,7 +772,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_plan_proto_msgTypes[4]
+	mi := &file_barrage_v1_plan_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -500,7 +785,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{4}
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Header) GetName() string {
@@ -538,7 +823,7 @@ type RequestTemplate struct {
 
 func (x *RequestTemplate) Reset() {
 	*x = RequestTemplate{}
-	mi := &file_barrage_v1_plan_proto_msgTypes[5]
+	mi := &file_barrage_v1_plan_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +835,7 @@ func (x *RequestTemplate) String() string {
 func (*RequestTemplate) ProtoMessage() {}
 
 func (x *RequestTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_plan_proto_msgTypes[5]
+	mi := &file_barrage_v1_plan_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +848,7 @@ func (x *RequestTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestTemplate.ProtoReflect.Descriptor instead.
 func (*RequestTemplate) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{5}
+	return file_barrage_v1_plan_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RequestTemplate) GetName() string {
@@ -613,14 +898,48 @@ var File_barrage_v1_plan_proto protoreflect.FileDescriptor
 const file_barrage_v1_plan_proto_rawDesc = "" +
 	"\n" +
 	"\x15barrage/v1/plan.proto\x12\n" +
-	"barrage.v1\x1a\x1egoogle/protobuf/duration.proto\"\xec\x01\n" +
+	"barrage.v1\x1a\x1egoogle/protobuf/duration.proto\"\xed\x02\n" +
 	"\x04Plan\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
 	"\x06target\x18\x02 \x01(\v2\x12.barrage.v1.TargetR\x06target\x12$\n" +
 	"\x04load\x18\x03 \x01(\v2\x10.barrage.v1.LoadR\x04load\x127\n" +
 	"\brequests\x18\x04 \x03(\v2\x1b.barrage.v1.RequestTemplateR\brequests\x12\x12\n" +
 	"\x04seed\x18\x05 \x01(\x04R\x04seed\x121\n" +
-	"\x06window\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06window\"\x8b\x02\n" +
+	"\x06window\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06window\x12-\n" +
+	"\aopenapi\x18\a \x01(\v2\x13.barrage.v1.OpenAPIR\aopenapi\x12*\n" +
+	"\x06faults\x18\b \x01(\v2\x12.barrage.v1.FaultsR\x06faults\x12$\n" +
+	"\x04auth\x18\t \x01(\v2\x10.barrage.v1.AuthR\x04auth\"\xd8\x01\n" +
+	"\aOpenAPI\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x12\n" +
+	"\x04spec\x18\x02 \x01(\fR\x04spec\x124\n" +
+	"\x05files\x18\x03 \x03(\v2\x1e.barrage.v1.OpenAPI.FilesEntryR\x05files\x125\n" +
+	"\n" +
+	"operations\x18\x04 \x03(\v2\x15.barrage.v1.OperationR\n" +
+	"operations\x1a8\n" +
+	"\n" +
+	"FilesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xa9\x01\n" +
+	"\tOperation\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06weight\x18\x02 \x01(\rR\x06weight\x129\n" +
+	"\x06params\x18\x03 \x03(\v2!.barrage.v1.Operation.ParamsEntryR\x06params\x1a9\n" +
+	"\vParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
+	"\x06Faults\x12\x14\n" +
+	"\x05ratio\x18\x01 \x01(\x01R\x05ratio\x12\x1a\n" +
+	"\bfamilies\x18\x02 \x03(\tR\bfamilies\x12\x12\n" +
+	"\x04seed\x18\x03 \x01(\x04R\x04seed\"\xf8\x01\n" +
+	"\x04Auth\x127\n" +
+	"\aprimary\x18\x01 \x03(\v2\x1d.barrage.v1.Auth.PrimaryEntryR\aprimary\x12=\n" +
+	"\tsecondary\x18\x02 \x03(\v2\x1f.barrage.v1.Auth.SecondaryEntryR\tsecondary\x1a:\n" +
+	"\fPrimaryEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a<\n" +
+	"\x0eSecondaryEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8b\x02\n" +
 	"\x06Target\x12\x19\n" +
 	"\bbase_url\x18\x01 \x01(\tR\abaseUrl\x12,\n" +
 	"\aheaders\x18\x02 \x03(\v2\x12.barrage.v1.HeaderR\aheaders\x120\n" +
@@ -671,35 +990,51 @@ func file_barrage_v1_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_barrage_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_barrage_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_barrage_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_barrage_v1_plan_proto_goTypes = []any{
 	(Protocol)(0),               // 0: barrage.v1.Protocol
 	(LoadModel)(0),              // 1: barrage.v1.LoadModel
 	(*Plan)(nil),                // 2: barrage.v1.Plan
-	(*Target)(nil),              // 3: barrage.v1.Target
-	(*Load)(nil),                // 4: barrage.v1.Load
-	(*Stage)(nil),               // 5: barrage.v1.Stage
-	(*Header)(nil),              // 6: barrage.v1.Header
-	(*RequestTemplate)(nil),     // 7: barrage.v1.RequestTemplate
-	(*durationpb.Duration)(nil), // 8: google.protobuf.Duration
+	(*OpenAPI)(nil),             // 3: barrage.v1.OpenAPI
+	(*Operation)(nil),           // 4: barrage.v1.Operation
+	(*Faults)(nil),              // 5: barrage.v1.Faults
+	(*Auth)(nil),                // 6: barrage.v1.Auth
+	(*Target)(nil),              // 7: barrage.v1.Target
+	(*Load)(nil),                // 8: barrage.v1.Load
+	(*Stage)(nil),               // 9: barrage.v1.Stage
+	(*Header)(nil),              // 10: barrage.v1.Header
+	(*RequestTemplate)(nil),     // 11: barrage.v1.RequestTemplate
+	nil,                         // 12: barrage.v1.OpenAPI.FilesEntry
+	nil,                         // 13: barrage.v1.Operation.ParamsEntry
+	nil,                         // 14: barrage.v1.Auth.PrimaryEntry
+	nil,                         // 15: barrage.v1.Auth.SecondaryEntry
+	(*durationpb.Duration)(nil), // 16: google.protobuf.Duration
 }
 var file_barrage_v1_plan_proto_depIdxs = []int32{
-	3,  // 0: barrage.v1.Plan.target:type_name -> barrage.v1.Target
-	4,  // 1: barrage.v1.Plan.load:type_name -> barrage.v1.Load
-	7,  // 2: barrage.v1.Plan.requests:type_name -> barrage.v1.RequestTemplate
-	8,  // 3: barrage.v1.Plan.window:type_name -> google.protobuf.Duration
-	6,  // 4: barrage.v1.Target.headers:type_name -> barrage.v1.Header
-	0,  // 5: barrage.v1.Target.protocol:type_name -> barrage.v1.Protocol
-	8,  // 6: barrage.v1.Target.timeout:type_name -> google.protobuf.Duration
-	1,  // 7: barrage.v1.Load.model:type_name -> barrage.v1.LoadModel
-	5,  // 8: barrage.v1.Load.stages:type_name -> barrage.v1.Stage
-	8,  // 9: barrage.v1.Stage.duration:type_name -> google.protobuf.Duration
-	6,  // 10: barrage.v1.RequestTemplate.headers:type_name -> barrage.v1.Header
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	7,  // 0: barrage.v1.Plan.target:type_name -> barrage.v1.Target
+	8,  // 1: barrage.v1.Plan.load:type_name -> barrage.v1.Load
+	11, // 2: barrage.v1.Plan.requests:type_name -> barrage.v1.RequestTemplate
+	16, // 3: barrage.v1.Plan.window:type_name -> google.protobuf.Duration
+	3,  // 4: barrage.v1.Plan.openapi:type_name -> barrage.v1.OpenAPI
+	5,  // 5: barrage.v1.Plan.faults:type_name -> barrage.v1.Faults
+	6,  // 6: barrage.v1.Plan.auth:type_name -> barrage.v1.Auth
+	12, // 7: barrage.v1.OpenAPI.files:type_name -> barrage.v1.OpenAPI.FilesEntry
+	4,  // 8: barrage.v1.OpenAPI.operations:type_name -> barrage.v1.Operation
+	13, // 9: barrage.v1.Operation.params:type_name -> barrage.v1.Operation.ParamsEntry
+	14, // 10: barrage.v1.Auth.primary:type_name -> barrage.v1.Auth.PrimaryEntry
+	15, // 11: barrage.v1.Auth.secondary:type_name -> barrage.v1.Auth.SecondaryEntry
+	10, // 12: barrage.v1.Target.headers:type_name -> barrage.v1.Header
+	0,  // 13: barrage.v1.Target.protocol:type_name -> barrage.v1.Protocol
+	16, // 14: barrage.v1.Target.timeout:type_name -> google.protobuf.Duration
+	1,  // 15: barrage.v1.Load.model:type_name -> barrage.v1.LoadModel
+	9,  // 16: barrage.v1.Load.stages:type_name -> barrage.v1.Stage
+	16, // 17: barrage.v1.Stage.duration:type_name -> google.protobuf.Duration
+	10, // 18: barrage.v1.RequestTemplate.headers:type_name -> barrage.v1.Header
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_plan_proto_init() }
@@ -713,7 +1048,7 @@ func file_barrage_v1_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_barrage_v1_plan_proto_rawDesc), len(file_barrage_v1_plan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
