@@ -241,6 +241,7 @@ func (s *server) GetRunResult(ctx context.Context, req *pb.GetRunResultRequest) 
 		Timeline:  res.Timeline,
 		Shards:    res.Shards,
 		Events:    r.events,
+		Findings:  res.Findings,
 	}, nil
 }
 

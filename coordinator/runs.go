@@ -358,6 +358,7 @@ func (s *server) status(r *run) *pb.RunStatus {
 		Shards:     r.spec.GetShardCount(),
 		ShardsDone: int32(r.agg.ShardsDone()),
 		Message:    r.state.GetMessage(),
+		Findings:   int64(r.agg.Findings()),
 	}
 	if !r.cancelAt.IsZero() && !r.ended {
 		st.Message = "cancelling"

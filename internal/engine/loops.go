@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/barrage-dev/barrage/internal/evloop"
 	"github.com/barrage-dev/barrage/internal/pacer"
@@ -99,10 +98,13 @@ func (e *eng) runLoops(ctx context.Context, addr netip.AddrPort) error {
 	for j := range L {
 		cfg := base
 		b := e.f.NewBuilder(workerSeed(e.a.GetSeed(), j))
-		cfg.Build = b.Build
+		cfg.Build = func(dst []byte, ep int, seq uint64) ([]byte, evloop.Meta) {
+			req, head := b.Build(dst, ep, seq)
+			return req, evloop.Meta{Head: head}
+		}
 		g := j % e.rec.Groups()
-		cfg.Done = func(ep, status int, errKind string, lat, svc time.Duration, in, out int64) {
-			e.rec.Record(g, ep, status, errKind, lat, svc, in, out)
+		cfg.Done = func(o *evloop.Outcome) {
+			e.rec.Record(g, o.Ep, o.Status, o.ErrKind, o.Latency, o.Service, o.In, o.Out)
 		}
 		cfg.Dropped = func(ep int) { e.rec.Dropped(g, ep, 1) }
 		if !closed {

@@ -24,12 +24,13 @@ type Config struct {
 	// Pick maps a global arrival number to an endpoint index.
 	Pick func(g int64) int
 	// Build appends the request bytes for endpoint ep, sequence number seq
-	// to dst, and says whether it is a HEAD request.
-	Build func(dst []byte, ep int, seq uint64) ([]byte, bool)
-	// Done receives each request's outcome: status (0 for a transport
-	// error), the error kind (outcome.Kinds, "" for a response), latency
-	// from the intended start, service time from the actual send, bytes.
-	Done func(ep, status int, errKind string, latency, service time.Duration, in, out int64)
+	// to dst, and says how to handle the request (HEAD, response capture,
+	// a tag handed back to Done).
+	Build func(dst []byte, ep int, seq uint64) ([]byte, Meta)
+	// Done receives each request's outcome. req is the request as sent and
+	// resp the captured response (when Meta.Capture asked for it); both are
+	// valid only during the call.
+	Done func(o *Outcome)
 	// Dropped receives each arrival that was not started.
 	Dropped func(ep int)
 	// ReadBuffer is each connection's read buffer size; 0 means 16 KiB.
@@ -46,4 +47,34 @@ type ClosedStage struct {
 	Duration time.Duration
 	// Conns is how many connections send back to back during it.
 	Conns int
+}
+
+// Meta tells the loop how to handle one request.
+type Meta struct {
+	// Head: the request is HEAD (the response has no body).
+	Head bool
+	// Capture > 0 keeps the response's header section and up to Capture
+	// bytes of its body for Done.
+	Capture int
+	// Tag is handed back to Done unchanged.
+	Tag uint64
+}
+
+// Outcome is one request's result.
+type Outcome struct {
+	Ep   int
+	Seq  uint64
+	Tag  uint64
+	// Status is the HTTP status; 0 for a transport error.
+	Status int
+	// ErrKind is the transport error kind (outcome.Kinds), "" for a response.
+	ErrKind string
+	// Latency from the intended start; Service time from the actual send.
+	Latency, Service time.Duration
+	In, Out          int64
+	// Sent is when the request was sent (for findings' first-seen time).
+	Sent time.Time
+	// Req is the request as sent; Head and Body the captured response.
+	Req, Head, Body []byte
+	Truncated       bool
 }

@@ -41,6 +41,7 @@ type job struct {
 	sent     time.Time
 	out      int64
 	retried  bool
+	meta     Meta
 }
 
 type conn struct {
@@ -67,6 +68,7 @@ type deadlineEntry struct {
 // Loop is one event loop.
 type Loop struct {
 	cfg     Config
+	out     Outcome // reused for every Done call
 	epfd    int
 	conns   map[int]*conn
 	idle    []*conn
@@ -79,7 +81,8 @@ type Loop struct {
 	sa        unix.Sockaddr
 	family    int
 	pwait2    bool
-	retiring  int // connections marked to close after their request
+	retiring  int    // connections marked to close after their request
+	retryBuf  []byte // a request being resent after a stale connection
 }
 
 // New prepares a loop.
@@ -218,10 +221,16 @@ func (l *Loop) start(c *conn, j job, now time.Time) {
 	c.gen++
 	c.deadline = now.Add(l.cfg.Timeout)
 	l.deadlines = append(l.deadlines, deadlineEntry{at: c.deadline, c: c, gen: c.gen})
-	var head bool
-	c.wbuf, head = l.cfg.Build(c.wbuf[:0], j.ep, uint64(j.g))
+	if !j.retried {
+		c.wbuf, c.job.meta = l.cfg.Build(c.wbuf[:0], j.ep, uint64(j.g))
+	} else {
+		c.wbuf = append(c.wbuf[:0], l.retryBuf...)
+	}
 	c.woff = 0
-	c.p.Reset(head)
+	c.p.Reset(c.job.meta.Head)
+	if c.job.meta.Capture > 0 {
+		c.p.Capture(c.job.meta.Capture)
+	}
 	if c.state == stateConnecting {
 		return // written once connected
 	}
@@ -256,11 +265,25 @@ func (l *Loop) finish(c *conn, now time.Time, status int, errKind string) {
 	j := c.job
 	c.hasJob = false
 	c.gen++
-	lat := now.Sub(j.intended)
-	if lat < 0 {
-		lat = 0
+	o := &l.out
+	*o = Outcome{Ep: j.ep, Seq: uint64(j.g), Tag: j.meta.Tag, Status: status, ErrKind: errKind,
+		Latency: max(0, now.Sub(j.intended)), Service: now.Sub(j.sent), In: c.p.BytesIn(), Out: j.out,
+		Sent: j.sent, Req: c.wbuf}
+	if j.meta.Capture > 0 {
+		o.Head, o.Body, o.Truncated = c.p.Captured()
 	}
-	l.cfg.Done(j.ep, status, errKind, lat, now.Sub(j.sent), c.p.BytesIn(), j.out)
+	l.cfg.Done(o)
+}
+
+// fake reports the outcome of a job that never got a connection.
+func (l *Loop) fake(j job, now time.Time, errKind string) {
+	o := &l.out
+	*o = Outcome{Ep: j.ep, Seq: uint64(j.g), Tag: j.meta.Tag, ErrKind: errKind,
+		Latency: max(0, now.Sub(j.intended)), Sent: j.sent, Out: j.out, Req: l.retryBuf}
+	if !j.sent.IsZero() {
+		o.Service = now.Sub(j.sent)
+	}
+	l.cfg.Done(o)
 }
 
 // fail ends the connection after an error; a request on a reused
@@ -273,16 +296,16 @@ func (l *Loop) fail(c *conn, err error, now time.Time) {
 	}
 	j := c.job
 	if c.reused && !j.retried && !c.p.Started() && stale(err) {
+		// Resend the same bytes on a fresh connection.
+		l.retryBuf = append(l.retryBuf[:0], c.wbuf...)
 		l.closeConn(c)
 		j.retried = true
-		j.out = c.job.out
-		if nc, derr := l.dial(); derr == nil {
+		nc, derr := l.dial()
+		if derr == nil {
 			l.start(nc, j, now)
 			return
-		} else {
-			err = derr
 		}
-		l.cfg.Done(j.ep, 0, outcome.Kind(err), max(0, now.Sub(j.intended)), now.Sub(j.sent), 0, j.out)
+		l.fake(j, now, outcome.Kind(derr))
 		return
 	}
 	l.finish(c, now, 0, outcome.Kind(err))
@@ -510,7 +533,8 @@ func (l *Loop) RunOpen(ctx context.Context, sh pacer.Shard, start time.Time, sub
 			case len(l.conns) < l.cfg.MaxConns && l.dialing < l.cfg.MaxDialing:
 				c, err := l.dial()
 				if err != nil {
-					l.cfg.Done(j.ep, 0, outcome.Kind(err), max(0, now.Sub(j.intended)), 0, 0, 0)
+					l.retryBuf, j.meta = l.cfg.Build(l.retryBuf[:0], j.ep, uint64(j.g))
+					l.fake(j, now, outcome.Kind(err))
 					break
 				}
 				l.start(c, j, now)

@@ -21,6 +21,9 @@ import (
 )
 
 type outcomes struct {
+	capture int
+	bad     int
+	bodies  []string
 	mu      sync.Mutex
 	status  map[int]int
 	kinds   map[string]int
@@ -43,20 +46,26 @@ func (o *outcomes) cfg(t *testing.T, addr string) Config {
 		Addr:    ap,
 		Timeout: 2 * time.Second,
 		Pick:    func(g int64) int { return int(g % 2) },
-		Build: func(dst []byte, ep int, seq uint64) ([]byte, bool) {
+		Build: func(dst []byte, ep int, seq uint64) ([]byte, Meta) {
 			dst = fmt.Appendf(dst, "GET /e%d/%d HTTP/1.1\r\nHost: x\r\n\r\n", ep, seq)
-			return dst, false
+			return dst, Meta{Capture: o.capture, Tag: seq}
 		},
-		Done: func(ep, status int, kind string, lat, svc time.Duration, in, out int64) {
+		Done: func(out *Outcome) {
 			o.mu.Lock()
 			defer o.mu.Unlock()
 			o.n++
-			if kind != "" {
-				o.kinds[kind]++
+			if out.ErrKind != "" {
+				o.kinds[out.ErrKind]++
 			} else {
-				o.status[status]++
+				o.status[out.Status]++
 			}
-			o.lat = append(o.lat, lat)
+			o.lat = append(o.lat, out.Latency)
+			if out.Tag != out.Seq || !strings.HasPrefix(string(out.Req), "GET /e") {
+				o.bad++
+			}
+			if o.capture > 0 && out.ErrKind == "" {
+				o.bodies = append(o.bodies, string(out.Body))
+			}
 		},
 		Dropped: func(int) {
 			o.mu.Lock()
@@ -278,5 +287,24 @@ func TestCancelStopsAndDrains(t *testing.T) {
 	}
 	if int64(o.n) != served.Load() || o.n == 0 {
 		t.Fatalf("done %d, server saw %d", o.n, served.Load())
+	}
+}
+
+func TestCaptureTagAndRequestReachDone(t *testing.T) {
+	var served atomic.Int64
+	addr := rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n3\r\n!!!\r\n0\r\n\r\n", 0, &served)
+	o := newOutcomes()
+	o.capture = 100
+	l, _ := New(o.cfg(t, addr))
+	if err := l.RunClosed(context.Background(), []ClosedStage{{Duration: 100 * time.Millisecond, Conns: 2}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if o.n == 0 || o.bad != 0 {
+		t.Fatalf("%d outcomes, %d with a wrong tag or request", o.n, o.bad)
+	}
+	for _, b := range o.bodies {
+		if b != "hi!!!" {
+			t.Fatalf("captured body %q, want the de-chunked body", b)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -22,6 +23,7 @@ var ErrBadWindow = errors.New("bad result window")
 
 type endpoint struct {
 	requests, dropped, bytesIn, bytesOut int64
+	valid, valid2xx, mutated             int64
 	status                               map[int32]int64
 	errors                               map[string]int64
 	lat, svc                             [numClasses]*latency.Histogram
@@ -58,6 +60,7 @@ type Run struct {
 
 	pending  map[int64]*point
 	timeline []*pb.TimelinePoint
+	findings map[string]*pb.FindingSample
 
 	requests, errors, dropped int64
 }
@@ -66,10 +69,11 @@ type Run struct {
 // whose load starts at start (coordinator clock).
 func New(plan *pb.Plan, shardCount int, start time.Time) *Run {
 	r := &Run{
-		plan:    plan,
-		start:   start,
-		window:  plan.GetWindow().AsDuration(),
-		pending: map[int64]*point{},
+		plan:     plan,
+		start:    start,
+		window:   plan.GetWindow().AsDuration(),
+		pending:  map[int64]*point{},
+		findings: map[string]*pb.FindingSample{},
 	}
 	if r.window <= 0 {
 		r.window = time.Second
@@ -122,6 +126,22 @@ func (r *Run) check(w *pb.ResultWindow) (*decoded, error) {
 		return nil, badf("shard %d window %d comes after its final window %d", k, w.GetSeq(), sh.finalSeq)
 	}
 	d := &decoded{w: w}
+	seenFp := map[string]bool{}
+	for _, f := range w.GetFindings() {
+		switch {
+		case f.GetFingerprint() == "" || len(f.GetFingerprint()) > 128:
+			return nil, badf("finding with a missing or oversized fingerprint")
+		case seenFp[f.GetFingerprint()]:
+			return nil, badf("finding %s listed twice", f.GetFingerprint())
+		case f.GetCount() < 1:
+			return nil, badf("finding %s: count %d", f.GetFingerprint(), f.GetCount())
+		case f.GetEndpoint() < 0 || int(f.GetEndpoint()) >= len(r.endpoints):
+			return nil, badf("finding %s: endpoint %d out of range", f.GetFingerprint(), f.GetEndpoint())
+		case len(f.GetRequest()) > MaxFindingRequest || len(f.GetResponse()) > MaxFindingResponse:
+			return nil, badf("finding %s: request or response sample too large", f.GetFingerprint())
+		}
+		seenFp[f.GetFingerprint()] = true
+	}
 	seenEp := map[int32]bool{}
 	for _, e := range w.GetEndpoints() {
 		i := e.GetEndpoint()
@@ -132,8 +152,12 @@ func (r *Run) check(w *pb.ResultWindow) (*decoded, error) {
 			return nil, badf("endpoint %d listed twice", i)
 		}
 		seenEp[i] = true
-		if e.GetRequests() < 0 || e.GetDropped() < 0 || e.GetBytesIn() < 0 || e.GetBytesOut() < 0 {
+		if e.GetRequests() < 0 || e.GetDropped() < 0 || e.GetBytesIn() < 0 || e.GetBytesOut() < 0 ||
+			e.GetValid() < 0 || e.GetValid_2Xx() < 0 || e.GetMutated() < 0 {
 			return nil, badf("endpoint %d: negative counter", i)
+		}
+		if e.GetValid()+e.GetMutated() > e.GetRequests() || e.GetValid_2Xx() > e.GetValid() {
+			return nil, badf("endpoint %d: valid %d + mutated %d exceed %d requests (or 2xx %d > valid)", i, e.GetValid(), e.GetMutated(), e.GetRequests(), e.GetValid_2Xx())
 		}
 		var perClass [numClasses]int64
 		var sum int64
@@ -245,6 +269,9 @@ func (r *Run) Ingest(w *pb.ResultWindow) (bool, error) {
 		ep.dropped += e.GetDropped()
 		ep.bytesIn += e.GetBytesIn()
 		ep.bytesOut += e.GetBytesOut()
+		ep.valid += e.GetValid()
+		ep.valid2xx += e.GetValid_2Xx()
+		ep.mutated += e.GetMutated()
 		for code, n := range e.GetStatus() {
 			ep.status[code] += n
 		}
@@ -260,12 +287,44 @@ func (r *Run) Ingest(w *pb.ResultWindow) (bool, error) {
 			p.hist.Merge(h)
 		}
 	}
+	for _, f := range w.GetFindings() {
+		r.mergeFinding(f)
+	}
 	r.requests += d.reqs
 	r.errors += d.errs
 	r.dropped += d.drop
 	r.settle(false)
 	return true, nil
 }
+
+// Limits on a finding's samples.
+const (
+	MaxFindingRequest  = 64 << 10
+	MaxFindingResponse = 16 << 10
+)
+
+// mergeFinding adds a window's finding: counts add up, and the sample of
+// the earliest sighting is kept.
+func (r *Run) mergeFinding(f *pb.FindingSample) {
+	have := r.findings[f.GetFingerprint()]
+	if have == nil {
+		r.findings[f.GetFingerprint()] = proto.Clone(f).(*pb.FindingSample)
+		return
+	}
+	count := have.GetCount() + f.GetCount()
+	if f.GetFirstSeen().AsTime().Before(have.GetFirstSeen().AsTime()) {
+		have = proto.Clone(f).(*pb.FindingSample)
+		r.findings[f.GetFingerprint()] = have
+	}
+	have.Count = count
+}
+
+// Findings is the number of distinct findings so far.
+func (r *Run) Findings() int { return len(r.findings) }
+
+// AddFinding adds a finding made by the coordinator itself (e.g. from the
+// timeline), merged like an agent's.
+func (r *Run) AddFinding(f *pb.FindingSample) { r.mergeFinding(f) }
 
 // complete reports whether shard k has every window up to its final one.
 func (sh *shard) complete() bool {
@@ -394,6 +453,8 @@ type Result struct {
 	Endpoints []*pb.EndpointWindow
 	Timeline  []*pb.TimelinePoint
 	Shards    []*pb.ShardSummary
+	// Findings, most severe first, then most frequent.
+	Findings []*pb.FindingSample
 }
 
 // Finish settles every pending window; call it when the run has ended.
@@ -405,13 +466,16 @@ func (r *Run) Result() (*Result, error) {
 	res := &Result{Timeline: append([]*pb.TimelinePoint(nil), r.timeline...)}
 	for i, ep := range r.endpoints {
 		ew := &pb.EndpointWindow{
-			Endpoint: int32(i),
-			Requests: ep.requests,
-			Dropped:  ep.dropped,
-			BytesIn:  ep.bytesIn,
-			BytesOut: ep.bytesOut,
-			Status:   map[int32]int64{},
-			Errors:   map[string]int64{},
+			Endpoint:  int32(i),
+			Requests:  ep.requests,
+			Dropped:   ep.dropped,
+			BytesIn:   ep.bytesIn,
+			BytesOut:  ep.bytesOut,
+			Valid:     ep.valid,
+			Valid_2Xx: ep.valid2xx,
+			Mutated:   ep.mutated,
+			Status:    map[int32]int64{},
+			Errors:    map[string]int64{},
 		}
 		for k, v := range ep.status {
 			ew.Status[k] = v
@@ -435,6 +499,19 @@ func (r *Run) Result() (*Result, error) {
 		}
 		res.Endpoints = append(res.Endpoints, ew)
 	}
+	for _, f := range r.findings {
+		res.Findings = append(res.Findings, f)
+	}
+	sort.Slice(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i], res.Findings[j]
+		if sa, sb := severityRank(a.GetSeverity()), severityRank(b.GetSeverity()); sa != sb {
+			return sa < sb
+		}
+		if a.GetCount() != b.GetCount() {
+			return a.GetCount() > b.GetCount()
+		}
+		return a.GetFingerprint() < b.GetFingerprint()
+	})
 	for k, sh := range r.shards {
 		res.Shards = append(res.Shards, &pb.ShardSummary{
 			Shard:       int32(k),
@@ -462,4 +539,18 @@ func (r *Run) Seen(w *pb.ResultWindow) bool {
 func (r *Run) Check(w *pb.ResultWindow) error {
 	_, err := r.check(w)
 	return err
+}
+
+func severityRank(s string) int {
+	switch s {
+	case "critical":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	case "low":
+		return 3
+	}
+	return 4
 }

@@ -203,3 +203,53 @@ func TestTimelineWaitsForEveryShard(t *testing.T) {
 		t.Fatalf("latest = %v, want seq 1 with 3 requests", p)
 	}
 }
+
+func TestFindingsMergeAcrossWindowsAndShards(t *testing.T) {
+	r := New(testPlan(), 2, t0)
+	f := func(fp string, count int64, at time.Duration, req string) *pb.FindingSample {
+		return &pb.FindingSample{Fingerprint: fp, Oracle: "server-error", Severity: "medium", Endpoint: 0, Count: count,
+			FirstSeen: timestamppb.New(t0.Add(at)), Request: []byte(req)}
+	}
+	w0 := window(t, 0, 0, false, 0, 1, 0)
+	w0.Findings = []*pb.FindingSample{f("a", 3, 500*time.Millisecond, "later"), f("b", 1, 0, "b")}
+	w1 := window(t, 1, 0, false, 0, 1, 0)
+	w1.Findings = []*pb.FindingSample{f("a", 2, 100*time.Millisecond, "earlier")}
+	for _, w := range []*pb.ResultWindow{w0, w1, w0} { // w0 twice: a resend counts once
+		if _, err := r.Ingest(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := r.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 2 || r.Findings() != 2 {
+		t.Fatalf("findings = %v", res.Findings)
+	}
+	a := res.Findings[0]
+	if a.GetFingerprint() != "a" || a.GetCount() != 5 || string(a.GetRequest()) != "earlier" {
+		t.Fatalf("merged finding a = %v; want count 5 and the earliest sample", a)
+	}
+}
+
+func TestBadFindingsAreRejected(t *testing.T) {
+	tests := []struct {
+		name string
+		f    *pb.FindingSample
+	}{
+		{"no fingerprint", &pb.FindingSample{Count: 1}},
+		{"zero count", &pb.FindingSample{Fingerprint: "x"}},
+		{"endpoint out of range", &pb.FindingSample{Fingerprint: "x", Count: 1, Endpoint: 7}},
+		{"huge request", &pb.FindingSample{Fingerprint: "x", Count: 1, Request: make([]byte, MaxFindingRequest+1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := New(testPlan(), 1, t0)
+			w := window(t, 0, 0, false, 0, 1, 0)
+			w.Findings = []*pb.FindingSample{tt.f}
+			if _, err := r.Ingest(w); !errors.Is(err, ErrBadWindow) {
+				t.Fatalf("Ingest = %v, want ErrBadWindow", err)
+			}
+		})
+	}
+}
