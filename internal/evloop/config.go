@@ -62,9 +62,9 @@ type Meta struct {
 
 // Outcome is one request's result.
 type Outcome struct {
-	Ep   int
-	Seq  uint64
-	Tag  uint64
+	Ep  int
+	Seq uint64
+	Tag uint64
 	// Status is the HTTP status; 0 for a transport error.
 	Status int
 	// ErrKind is the transport error kind (outcome.Kinds), "" for a response.
