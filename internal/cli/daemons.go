@@ -14,6 +14,7 @@ import (
 	"github.com/barrage-dev/barrage/agent"
 	"github.com/barrage-dev/barrage/coordinator"
 	"github.com/barrage-dev/barrage/internal/target"
+	"github.com/barrage-dev/barrage/internal/target/shop"
 )
 
 func splitList(s string) []string {
@@ -90,11 +91,19 @@ func agentCmd(e *env) *cobra.Command {
 
 func targetCmd(e *env) *cobra.Command {
 	var cfg target.Config
-	var listen string
+	var listen, api, defects string
 	cmd := &cobra.Command{
 		Use:   "target",
 		Short: "Serve the bundled test target (for demos, tests and benchmarks; loopback only)",
-		Args:  exactArgs(),
+		Long: `Serve the bundled test target on loopback.
+
+--api catalogue (the default) serves the small product catalogue the demo and
+the benchmarks use. --api shop serves the described shop API instead (its
+OpenAPI document is at /openapi.yaml; bearer tokens alice-token and bob-token),
+with the planted defects --defects names: all, none, or a comma-separated
+list of ` + strings.Join(shop.DefectNames(), ", ") + `.
+/health and /_stats answer in both.`,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(listen)
 			if err != nil {
@@ -103,6 +112,20 @@ func targetCmd(e *env) *cobra.Command {
 			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 				return usageErr("--listen %q: the test target listens on loopback only", listen)
 			}
+			var d shop.Defects
+			switch api {
+			case "catalogue":
+				if cmd.Flags().Changed("defects") {
+					return usageErr("--defects needs --api shop")
+				}
+			case "shop":
+				if d, err = shop.ParseDefects(defects); err != nil {
+					return usageErr("--defects: %v", err)
+				}
+				cfg.Handler = shop.New(shop.Config{Defects: d})
+			default:
+				return usageErr("--api %q: want catalogue or shop", api)
+			}
 			lis, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -110,7 +133,7 @@ func targetCmd(e *env) *cobra.Command {
 			t := target.New(cfg)
 			srv := &http.Server{Handler: t, ReadHeaderTimeout: 10 * time.Second}
 			log := e.logger()
-			log.Info("test target listening", "addr", lis.Addr().String())
+			log.Info("test target listening", "addr", lis.Addr().String(), "api", api, "defects", d.String())
 			go func() {
 				<-cmd.Context().Done()
 				_ = srv.Close()
@@ -124,6 +147,8 @@ func targetCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:18080", "listen address (loopback)")
+	f.StringVar(&api, "api", "catalogue", "API to serve: catalogue or shop")
+	f.StringVar(&defects, "defects", "none", "shop defects to plant: all, none, or names, comma-separated (with --api shop)")
 	f.DurationVar(&cfg.Delay, "delay", 0, "delay added to every request")
 	f.DurationVar(&cfg.Stall, "stall", 0, "hold requests arriving in the first STALL of every --stall-every period")
 	f.DurationVar(&cfg.StallEvery, "stall-every", 0, "stall period")

@@ -14,6 +14,10 @@
 //	GET  /small             200, a 12-byte JSON body (benchmarks)
 //	GET  /_stats            {"requests": N} (not counted)
 //
+// Config.Handler replaces the catalogue with another API — the shop of
+// package shop (`barrage target --api shop`) — keeping /health, /_stats,
+// the request count, Delay and Stall.
+//
 // Usage:
 //
 //	t := target.New(target.Config{})

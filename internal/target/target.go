@@ -18,6 +18,11 @@ type Config struct {
 	// each StallEvery period (counted from the target's start) is held until
 	// that stall ends. Both zero means never.
 	Stall, StallEvery time.Duration
+	// Handler, when set, serves every request in place of the product
+	// catalogue (for example the shop API of package shop); the Target
+	// still answers /health and /_stats itself, counts requests and applies
+	// Delay and Stall. nil means the catalogue.
+	Handler http.Handler
 }
 
 // Target is the bundled test target.
@@ -31,10 +36,7 @@ type Target struct {
 // New returns a Target.
 func New(cfg Config) *Target {
 	t := &Target{cfg: cfg, start: time.Now(), mux: http.NewServeMux()}
-	t.mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok"))
-	})
+	t.mux.HandleFunc("GET /health", t.health)
 	t.mux.HandleFunc("GET /small", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
@@ -43,6 +45,11 @@ func New(cfg Config) *Target {
 	t.mux.HandleFunc("GET /products/{id}", t.getProduct)
 	t.mux.HandleFunc("POST /orders", t.createOrder)
 	return t
+}
+
+func (t *Target) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok"))
 }
 
 // Requests is the number of requests served (except /_stats).
@@ -57,7 +64,16 @@ func (t *Target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t.requests.Add(1)
 	t.wait(r)
-	t.mux.ServeHTTP(w, r)
+	if t.cfg.Handler == nil {
+		t.mux.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == "/health" && r.Method == http.MethodGet {
+		t.health(w, r)
+		return
+	}
+	// w goes on unwrapped, so the handler can hijack the connection.
+	t.cfg.Handler.ServeHTTP(w, r)
 }
 
 func (t *Target) wait(r *http.Request) {

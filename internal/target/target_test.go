@@ -1,12 +1,15 @@
 package target
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/barrage-dev/barrage/internal/target/shop"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -73,5 +76,52 @@ func TestStallHoldsUntilTheStallEnds(t *testing.T) {
 	// stall and must be held until it ends.
 	if el := time.Since(tg.start); el < 300*time.Millisecond {
 		t.Fatalf("answered %v after the target started, inside the stall", el)
+	}
+}
+
+func TestHandlerReplacesTheCatalogue(t *testing.T) {
+	tg := New(Config{Handler: shop.New(shop.Config{Defects: shop.ConnectionReset})})
+	srv := httptest.NewServer(tg)
+	defer srv.Close()
+	tests := []struct {
+		name, path, want string
+		status           int
+	}{
+		{"health", "/health", "ok", 200},
+		{"shop products", "/products?limit=1", `"tags":`, 200},
+		{"shop document", "/openapi.yaml", "openapi: 3.0.3", 200},
+		{"shop orders need a token", "/orders", `"error"`, 401},
+		{"no catalogue", "/small", `"error"`, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
+				t.Errorf("GET %s = %d %s; want %d with %q", tt.path, resp.StatusCode, b, tt.status, tt.want)
+			}
+		})
+	}
+	// The handler can still take the connection over (ConnectionReset). A
+	// fresh connection, so the client does not retry the GET on another.
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, err := fresh.Get(srv.URL + "/products?limit=0"); err == nil {
+		t.Error("limit=0 with ConnectionReset got a response")
+	}
+	if got, want := tg.Requests(), int64(len(tests)+1); got != want {
+		t.Errorf("Requests() = %d, want %d", got, want)
+	}
+	resp, err := http.Get(srv.URL + "/_stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), fmt.Sprintf(`"requests": %d`, len(tests)+1)) {
+		t.Errorf("/_stats = %s", b)
 	}
 }
