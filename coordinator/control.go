@@ -61,6 +61,16 @@ func (s *server) SubmitRun(ctx context.Context, req *pb.SubmitRunRequest) (*pb.S
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
+	files := req.GetFiles()
+	api, err := sc.LoadAPI(ctx, func(rel string) ([]byte, error) {
+		if b, ok := files[rel]; ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("%s was not sent with the scenario", rel)
+	})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
 	if err := s.checkTarget(ctx, sc.Target.BaseURL); err != nil {
 		return nil, err
 	}
@@ -88,6 +98,7 @@ func (s *server) SubmitRun(ctx context.Context, req *pb.SubmitRunRequest) (*pb.S
 	agents := live[:want]
 
 	plan := sc.Plan(seed)
+	api.AttachAPI(plan)
 	now := time.Now()
 	id := newRunID(now)
 	planned := plannedOf(plan)

@@ -43,12 +43,21 @@ func addCoordinatorFlag(cmd *cobra.Command, addr *string) {
 	cmd.Flags().StringVar(addr, "coordinator", defaultCoordinator(), "coordinator gRPC address (env BARRAGE_COORDINATOR)")
 }
 
-// readScenario reads and validates a scenario file locally and collects the
-// environment variables it refers to.
-func readScenario(path string) ([]byte, map[string]string, error) {
+// scenarioFile is a scenario read and checked on the client.
+type scenarioFile struct {
+	src   []byte
+	env   map[string]string
+	files map[string][]byte // files it refers to, relative to it
+	sc    *scenarios.Scenario
+}
+
+// readScenario reads and validates a scenario file locally (its API
+// description too), and collects the environment variables and files it
+// refers to.
+func readScenario(ctx context.Context, path string) (*scenarioFile, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, withCode(ExitBadScenario, fmt.Errorf("read scenario: %w", err))
+		return nil, withCode(ExitBadScenario, fmt.Errorf("read scenario: %w", err))
 	}
 	env := map[string]string{}
 	for _, name := range scenarios.EnvRefs(src) {
@@ -56,10 +65,22 @@ func readScenario(path string) ([]byte, map[string]string, error) {
 			env[name] = v
 		}
 	}
-	if _, err := scenarios.Parse(path, src, env); err != nil {
-		return nil, nil, withCode(ExitBadScenario, err)
+	sc, err := scenarios.Parse(path, src, env)
+	if err != nil {
+		return nil, withCode(ExitBadScenario, err)
 	}
-	return src, env, nil
+	f := &scenarioFile{src: src, env: env, sc: sc}
+	dir := filepath.Dir(path)
+	api, err := sc.LoadAPI(ctx, func(rel string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	})
+	if err != nil {
+		return nil, withCode(ExitBadScenario, err)
+	}
+	if api != nil {
+		f.files = api.Files
+	}
+	return f, nil
 }
 
 type submitOpts struct {
@@ -68,9 +89,9 @@ type submitOpts struct {
 	hasSeed bool
 }
 
-func (c *client) submit(ctx context.Context, path string, src []byte, env map[string]string, o submitOpts) (*pb.SubmitRunResponse, error) {
+func (c *client) submit(ctx context.Context, path string, f *scenarioFile, o submitOpts) (*pb.SubmitRunResponse, error) {
 	resp, err := c.ctl.SubmitRun(ctx, &pb.SubmitRunRequest{
-		FileName: filepath.Base(path), Scenario: src, Env: env,
+		FileName: filepath.Base(path), Scenario: f.src, Env: f.env, Files: f.files,
 		Seed: o.seed, HasSeed: o.hasSeed, Agents: int32(o.agents),
 	})
 	if err != nil {

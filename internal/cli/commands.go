@@ -2,8 +2,10 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -11,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/barrage-dev/barrage/internal/openapi"
 	"github.com/barrage-dev/barrage/internal/report"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
-	"github.com/barrage-dev/barrage/scenarios"
 )
 
 func submitCmd(e *env) *cobra.Command {
@@ -26,7 +28,8 @@ func submitCmd(e *env) *cobra.Command {
 		Args:  exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.hasSeed = cmd.Flags().Changed("seed")
-			src, envv, err := readScenario(args[0])
+			ctx := cmd.Context()
+			f, err := readScenario(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -35,8 +38,7 @@ func submitCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
-			resp, err := c.submit(ctx, args[0], src, envv, o)
+			resp, err := c.submit(ctx, args[0], f, o)
 			if err != nil {
 				return err
 			}
@@ -241,25 +243,23 @@ func validateCmd(e *env) *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			var bad []string
 			for _, path := range args {
-				src, err := os.ReadFile(path)
+				f, err := readScenario(cmd.Context(), path)
 				if err != nil {
-					bad = append(bad, fmt.Sprintf("%s: %v", path, err))
-					continue
-				}
-				env := map[string]string{}
-				for _, name := range scenarios.EnvRefs(src) {
-					if v, ok := os.LookupEnv(name); ok {
-						env[name] = v
+					var xe *exitError
+					if errors.As(err, &xe) {
+						err = xe.err
 					}
-				}
-				if _, err := scenarios.Parse(path, src, env); err != nil {
 					bad = append(bad, err.Error())
 					continue
 				}
-				fmt.Fprintf(e.stdout, "%s: ok\n", path)
+				msg := "ok"
+				if f.files != nil {
+					msg = fmt.Sprintf("ok (%d file(s) of API description)", len(f.files))
+				}
+				fmt.Fprintf(e.stdout, "%s: %s\n", path, msg)
 			}
 			if len(bad) > 0 {
 				return withCode(ExitBadScenario, fmt.Errorf("%s", strings.Join(bad, "\n")))
@@ -267,4 +267,51 @@ func validateCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func generateCmd(e *env) *cobra.Command {
+	var out, base string
+	cmd := &cobra.Command{
+		Use:   "generate SPEC",
+		Short: "Write an editable scenario for an OpenAPI (or Swagger 2.0) description",
+		Args:  exactArgs("SPEC"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return withCode(ExitBadScenario, fmt.Errorf("read description: %w", err))
+			}
+			dir := filepath.Dir(args[0])
+			spec, err := openapi.Load(cmd.Context(), filepath.Base(args[0]), data, func(rel string) ([]byte, error) {
+				return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+			})
+			if err != nil {
+				return withCode(ExitBadScenario, err)
+			}
+			for _, w := range spec.Warnings {
+				fmt.Fprintln(e.stderr, "warning:", w)
+			}
+			specPath := args[0]
+			if out != "" && out != "-" {
+				if rel, err := filepath.Rel(filepath.Dir(out), args[0]); err == nil {
+					specPath = rel
+				}
+			}
+			yaml, err := openapi.GenerateScenario(spec, openapi.GenerateOptions{SpecPath: filepath.ToSlash(specPath), BaseURL: base})
+			if err != nil {
+				return err
+			}
+			if out == "" || out == "-" {
+				_, err = e.stdout.Write(yaml)
+				return err
+			}
+			if err := os.WriteFile(out, yaml, 0o644); err != nil {
+				return fmt.Errorf("write scenario: %w", err)
+			}
+			fmt.Fprintf(e.stderr, "wrote %s: %d operation(s) from %s\n", out, len(spec.Operations), args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the scenario to this file (default: standard output)")
+	cmd.Flags().StringVar(&base, "base-url", "", "target base URL (default: the description's first loopback server, else http://127.0.0.1:8080)")
+	return cmd
 }

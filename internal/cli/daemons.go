@@ -92,6 +92,7 @@ func agentCmd(e *env) *cobra.Command {
 func targetCmd(e *env) *cobra.Command {
 	var cfg target.Config
 	var listen, api, defects string
+	var degradeEvery int
 	cmd := &cobra.Command{
 		Use:   "target",
 		Short: "Serve the bundled test target (for demos, tests and benchmarks; loopback only)",
@@ -122,7 +123,7 @@ list of ` + strings.Join(shop.DefectNames(), ", ") + `.
 				if d, err = shop.ParseDefects(defects); err != nil {
 					return usageErr("--defects: %v", err)
 				}
-				cfg.Handler = shop.New(shop.Config{Defects: d})
+				cfg.Handler = shop.New(shop.Config{Defects: d, DegradeEvery: degradeEvery})
 			default:
 				return usageErr("--api %q: want catalogue or shop", api)
 			}
@@ -149,6 +150,7 @@ list of ` + strings.Join(shop.DefectNames(), ", ") + `.
 	f.StringVar(&listen, "listen", "127.0.0.1:18080", "listen address (loopback)")
 	f.StringVar(&api, "api", "catalogue", "API to serve: catalogue or shop")
 	f.StringVar(&defects, "defects", "none", "shop defects to plant: all, none, or names, comma-separated (with --api shop)")
+	f.IntVar(&degradeEvery, "degrade-every", 0, "shop degradation defect: GET /orders slows 1 ms per this many stored orders (default 50)")
 	f.DurationVar(&cfg.Delay, "delay", 0, "delay added to every request")
 	f.DurationVar(&cfg.Stall, "stall", 0, "hold requests arriving in the first STALL of every --stall-every period")
 	f.DurationVar(&cfg.StallEvery, "stall-every", 0, "stall period")

@@ -16,7 +16,6 @@ import (
 	"github.com/barrage-dev/barrage/coordinator"
 	"github.com/barrage-dev/barrage/internal/embedetcd"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
-	"github.com/barrage-dev/barrage/scenarios"
 )
 
 func runCmd(e *env) *cobra.Command {
@@ -32,19 +31,18 @@ func runCmd(e *env) *cobra.Command {
 			if cmd.Flags().Changed("agents") && agents < 1 {
 				return usageErr("--agents must be at least 1")
 			}
-			src, envv, err := readScenario(args[0])
+			f, err := readScenario(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("agents") {
-				sc, _ := scenarios.Parse(args[0], src, envv)
 				agents = 2
-				if sc != nil && sc.Agents > 0 {
-					agents = sc.Agents
+				if f.sc.Agents > 0 {
+					agents = f.sc.Agents
 				}
 			}
 			o.agents = agents
-			return e.local(cmd.Context(), args[0], src, envv, o, splitList(allowList), jsonOut)
+			return e.local(cmd.Context(), args[0], f, o, splitList(allowList), jsonOut)
 		},
 	}
 	f := cmd.Flags()
@@ -57,7 +55,7 @@ func runCmd(e *env) *cobra.Command {
 
 // local runs the whole cluster in this process: the same code paths as
 // cluster mode, talking over real gRPC on loopback.
-func (e *env) local(ctx context.Context, path string, src []byte, envv map[string]string, o submitOpts, allowList []string, jsonOut string) error {
+func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitOpts, allowList []string, jsonOut string) error {
 	// Components log warnings only, unless asked for more.
 	log := e.logger()
 	if e.logLevel == "info" {
@@ -135,7 +133,7 @@ func (e *env) local(ctx context.Context, path string, src []byte, envv map[strin
 	if err := waitAgents(ctx, c, o.agents); err != nil {
 		return err
 	}
-	resp, err := c.submit(ctx, path, src, envv, o)
+	resp, err := c.submit(ctx, path, f, o)
 	if err != nil {
 		return err
 	}

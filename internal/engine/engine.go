@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/barrage-dev/barrage/internal/apireq"
 	"github.com/barrage-dev/barrage/internal/hitter"
 	"github.com/barrage-dev/barrage/internal/pacer"
 	"github.com/barrage-dev/barrage/internal/recorder"
@@ -67,11 +68,25 @@ func Run(ctx context.Context, cfg Config) error {
 		window = time.Second
 	}
 	e := &eng{cfg: cfg, a: a, log: log, window: window}
-	e.rec = recorder.New(len(plan.GetRequests()), runtime.GOMAXPROCS(0))
+	nOps := len(plan.GetOpenapi().GetOperations())
+	e.rec = recorder.New(len(plan.GetRequests())+nOps, runtime.GOMAXPROCS(0))
 
 	f, err := hitter.Compile(plan, hitter.Options{Dial: cfg.Dial, UserAgent: cfg.UserAgent})
-	if err == nil && len(plan.GetRequests()) == 0 {
+	if err == nil && len(plan.GetRequests())+nOps == 0 {
 		err = errors.New("plan has no requests")
+	}
+	e.f = f
+	if err == nil && nOps > 0 {
+		e.api, err = apireq.Compile(ctx, plan, apireq.Options{UserAgent: cfg.UserAgent, Shard: int(a.GetShard()), Shards: int(max(a.GetShardCount(), 1))})
+		if err == nil {
+			for _, w := range e.api.Warnings {
+				log.Warn("API description", "warning", w)
+			}
+			e.findings = newFindings(e)
+			if !e.useLoops() {
+				err = errors.New("operations from an API description need a plain http:// HTTP/1.1 target on Linux for now")
+			}
+		}
 	}
 	if err != nil {
 		err = fmt.Errorf("compile plan: %w", err)
@@ -79,7 +94,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	e.f = f
-	e.pick = newPicker(plan.GetRequests())
+	weights := make([]uint32, 0, len(plan.GetRequests())+nOps)
+	for _, r := range plan.GetRequests() {
+		weights = append(weights, r.GetWeight())
+	}
+	for _, o := range plan.GetOpenapi().GetOperations() {
+		weights = append(weights, o.GetWeight())
+	}
+	e.pick = newPicker(weights)
 	if e.useLoops() {
 		addr, err := e.resolve(ctx)
 		if err != nil {
@@ -143,13 +165,15 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 type eng struct {
-	cfg    Config
-	a      *pb.Assignment
-	log    *slog.Logger
-	window time.Duration
-	rec    *recorder.Set
-	f      *hitter.Factory
-	pick   *picker
+	cfg      Config
+	a        *pb.Assignment
+	log      *slog.Logger
+	window   time.Duration
+	rec      *recorder.Set
+	f        *hitter.Factory
+	pick     *picker
+	api      *apireq.Compiled // nil without an API description
+	findings *findings        // nil without an API description
 }
 
 func stopReason(ctx context.Context) string {
@@ -191,7 +215,12 @@ func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}, failed func
 }
 
 func (e *eng) emit(seq int64, start, end time.Time, final bool, reason string) {
-	eps, err := e.rec.Flush()
+	eps, stats, err := e.rec.FlushStats()
+	var found []*pb.FindingSample
+	if e.findings != nil {
+		e.findings.window(stats, start, end)
+		found = e.findings.flush()
+	}
 	if err != nil {
 		// Encoding a histogram we built cannot fail short of a bug; keep
 		// the counters' identity by failing loudly in the stop reason.
@@ -210,6 +239,7 @@ func (e *eng) emit(seq int64, start, end time.Time, final bool, reason string) {
 		Endpoints:   eps,
 		ClockOffset: durationpb.New(e.cfg.ClockOffset),
 		StopReason:  reason,
+		Findings:    found,
 	}
 	e.cfg.Emit(w)
 }
@@ -331,7 +361,7 @@ func (e *eng) prepareOpen(ctx context.Context) (*pacer.Shard, *pool, error) {
 func (e *eng) runOpen(ctx context.Context, sh *pacer.Shard, p *pool) {
 	groups := e.rec.Groups()
 	err := pacer.Run(ctx, *sh, e.cfg.Start, func(_, g int64, intended time.Time) {
-		s := slot{g: g, ep: e.pick.at(g), intended: intended}
+		s := slot{g: g, ep: e.pick.at(g / int64(max(e.a.GetShardCount(), 1))), intended: intended}
 		select {
 		case p.slots <- s:
 			return
@@ -434,16 +464,20 @@ func (e *eng) closedWorker(w int, cur *atomic.Pointer[closedStage], counter *ato
 		i := counter.Add(1) - 1
 		gl := i*int64(n) + int64(k)
 		now := time.Now()
-		e.hit(h, g, slot{g: gl, ep: e.pick.at(gl), intended: now})
+		e.hit(h, g, slot{g: gl, ep: e.pick.at(i), intended: now})
 	}
 }
 
 // ---- endpoint choice ----
 
-// picker maps a global arrival number to a request template so that the
-// weights hold exactly over every cycle of sum(weights) arrivals, spread
-// evenly (smooth weighted round robin); for very large weight sums it falls
-// back to a hashed choice that holds them on average.
+// picker maps an arrival number to a request template so that the weights
+// hold exactly over every cycle of sum(weights) arrivals, spread evenly
+// (smooth weighted round robin); for very large weight sums it falls back
+// to a hashed choice that holds them on average. It is given the arrival's
+// number local to its shard (and loop), not the global one: with N shards,
+// global numbers g ≡ k (mod N) would show shard k only some templates
+// whenever N and the weight sum share a factor — a shard that never
+// creates resources could then never reach the operations that use them.
 type picker struct {
 	table []int   // one cycle, when small enough
 	cum   []int64 // cumulative weights, otherwise
@@ -452,19 +486,18 @@ type picker struct {
 
 const maxTable = 1 << 16
 
-func newPicker(reqs []*pb.RequestTemplate) *picker {
+func newPicker(weights []uint32) *picker {
 	p := &picker{}
-	for _, r := range reqs {
-		w := int64(max(r.GetWeight(), 1))
-		p.sum += w
+	for _, w := range weights {
+		p.sum += int64(max(w, 1))
 		p.cum = append(p.cum, p.sum)
 	}
 	if p.sum <= maxTable {
-		cur := make([]int64, len(reqs))
+		cur := make([]int64, len(weights))
 		for range p.sum {
 			best := 0
-			for i, r := range reqs {
-				cur[i] += int64(max(r.GetWeight(), 1))
+			for i, w := range weights {
+				cur[i] += int64(max(w, 1))
 				if cur[i] > cur[best] {
 					best = i
 				}

@@ -209,7 +209,7 @@ func TestBadPlanEmitsFinalWindow(t *testing.T) {
 }
 
 func TestPickerWeightsAreExactPerCycle(t *testing.T) {
-	p := newPicker([]*pb.RequestTemplate{{Weight: 5}, {Weight: 3}, {Weight: 1}})
+	p := newPicker([]uint32{5, 3, 1})
 	counts := make([]int, 3)
 	for g := int64(0); g < 9*100; g++ {
 		counts[p.at(g)]++
@@ -229,7 +229,7 @@ func TestPickerWeightsAreExactPerCycle(t *testing.T) {
 			run = 0
 		}
 	}
-	big := newPicker([]*pb.RequestTemplate{{Weight: 1_000_000}, {Weight: 1_000_000}})
+	big := newPicker([]uint32{1_000_000, 1_000_000})
 	n := 0
 	for g := int64(0); g < 10000; g++ {
 		n += big.at(g)

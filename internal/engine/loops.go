@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/barrage-dev/barrage/internal/apireq"
 	"github.com/barrage-dev/barrage/internal/evloop"
 	"github.com/barrage-dev/barrage/internal/pacer"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -59,7 +60,6 @@ func (e *eng) runLoops(ctx context.Context, addr netip.AddrPort) error {
 		Addr:       addr,
 		Timeout:    e.timeout(),
 		MaxDialing: MaxDialing,
-		Pick:       e.pick.at,
 	}
 	closed := plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED
 	var L int
@@ -93,18 +93,42 @@ func (e *eng) runLoops(ctx context.Context, addr netip.AddrPort) error {
 		}
 		base.InitialConns = int(initialPool(peak/float64(n), limit))
 	}
+	// The loop-local arrival number: g = (m·L + j)·N + k → m.
+	loops := int64(L)
+	base.Pick = func(g int64) int { return e.pick.at(g / n / loops) }
 	errs := make([]error, L)
 	var wg sync.WaitGroup
 	for j := range L {
 		cfg := base
 		b := e.f.NewBuilder(workerSeed(e.a.GetSeed(), j))
+		nreq := len(plan.GetRequests())
+		var sender *apireq.Sender
+		if e.api != nil {
+			sender = e.api.NewSender(workerSeed(e.a.GetSeed()^0xa5a5a5a5, j), j, L)
+		}
 		cfg.Build = func(dst []byte, ep int, seq uint64) ([]byte, evloop.Meta) {
-			req, head := b.Build(dst, ep, seq)
-			return req, evloop.Meta{Head: head}
+			if ep < nreq {
+				req, head := b.Build(dst, ep, seq)
+				return req, evloop.Meta{Head: head}
+			}
+			req, info := sender.Build(dst, ep-nreq, seq)
+			m := evloop.Meta{Head: info.Head, Tag: info.Tag()}
+			if info.Capture {
+				m.Capture = apireq.Capture
+			}
+			return req, m
 		}
 		g := j % e.rec.Groups()
+		var hits []apireq.Hit
 		cfg.Done = func(o *evloop.Outcome) {
-			e.rec.Record(g, o.Ep, o.Status, o.ErrKind, o.Latency, o.Service, o.In, o.Out)
+			if o.Ep < nreq {
+				e.rec.Record(g, o.Ep, o.Status, o.ErrKind, o.Latency, o.Service, o.In, o.Out)
+				return
+			}
+			info := apireq.InfoOf(o.Tag)
+			e.rec.RecordAPI(g, o.Ep, o.Status, o.ErrKind, o.Latency, o.Service, o.In, o.Out, info.Case >= 0)
+			hits = e.findings.check(sender, o, hits)
+			sender.Learn(info, o.Status, o.Req, o.Head, o.Body)
 		}
 		cfg.Dropped = func(ep int) { e.rec.Dropped(g, ep, 1) }
 		if !closed {

@@ -18,6 +18,7 @@ const (
 
 type epCounts struct {
 	requests, dropped, bytesIn, bytesOut int64
+	valid, valid2xx, mutated             int64
 	status                               [maxStatus - minStatus + 1]int64
 	errors                               []int64 // indexed like outcome.Kinds
 	lat, svc                             [numClasses]*latency.Recorder
@@ -43,6 +44,7 @@ func (c *counts) reset() {
 			continue
 		}
 		e.requests, e.dropped, e.bytesIn, e.bytesOut = 0, 0, 0, 0
+		e.valid, e.valid2xx, e.mutated = 0, 0, 0
 		clear(e.status[:])
 		clear(e.errors)
 		for k := range e.lat {
@@ -93,6 +95,28 @@ func (s *Set) Groups() int { return len(s.groups) }
 // ("" for a response), lat the latency from the intended start, svc the
 // service time from the actual start, and in/out the bytes moved.
 func (s *Set) Record(g, ep, status int, errKind string, lat, svc time.Duration, in, out int64) {
+	s.record(g, ep, status, errKind, lat, svc, in, out, 0)
+}
+
+// API kinds for RecordAPI.
+const (
+	apiNone = iota
+	apiValid
+	apiMutated
+)
+
+// RecordAPI is Record for a request of an API operation: it also counts it
+// as mutated, or as valid (and reached when answered 2xx), in the same
+// window as the request itself.
+func (s *Set) RecordAPI(g, ep, status int, errKind string, lat, svc time.Duration, in, out int64, mutated bool) {
+	kind := apiValid
+	if mutated {
+		kind = apiMutated
+	}
+	s.record(g, ep, status, errKind, lat, svc, in, out, kind)
+}
+
+func (s *Set) record(g, ep, status int, errKind string, lat, svc time.Duration, in, out int64, api int) {
 	gr := s.groups[g%len(s.groups)]
 	class := pb.OutcomeClass_OUTCOME_CLASS_ERROR
 	if errKind == "" {
@@ -124,6 +148,15 @@ func (s *Set) Record(g, ep, status int, errKind string, lat, svc time.Duration, 
 	}
 	e.lat[class].Record(lat)
 	e.svc[class].Record(svc)
+	switch api {
+	case apiMutated:
+		e.mutated++
+	case apiValid:
+		e.valid++
+		if class == pb.OutcomeClass_OUTCOME_CLASS_2XX {
+			e.valid2xx++
+		}
+	}
 	gr.mu.Unlock()
 }
 
@@ -138,10 +171,25 @@ func (s *Set) Dropped(g, ep int, n int64) {
 	gr.mu.Unlock()
 }
 
+// Stats are an endpoint's service times in one window, over its responses
+// (transport errors left out).
+type Stats struct {
+	Count    int64
+	P50, P90 time.Duration
+}
+
 // Flush takes everything recorded since the previous Flush and returns it as
 // one window's endpoint results (endpoints with nothing recorded are left
 // out).
 func (s *Set) Flush() ([]*pb.EndpointWindow, error) {
+	eps, _, err := s.FlushStats()
+	return eps, err
+}
+
+// FlushStats is Flush that also returns every endpoint's service-time
+// statistics for the window (indexed by endpoint).
+func (s *Set) FlushStats() ([]*pb.EndpointWindow, []Stats, error) {
+	stats := make([]Stats, s.n)
 	taken := make([]*counts, len(s.groups))
 	for i, gr := range s.groups {
 		gr.mu.Lock()
@@ -170,6 +218,9 @@ func (s *Set) Flush() ([]*pb.EndpointWindow, error) {
 			}
 			ew.Requests += e.requests
 			ew.Dropped += e.dropped
+			ew.Valid += e.valid
+			ew.Valid_2Xx += e.valid2xx
+			ew.Mutated += e.mutated
 			ew.BytesIn += e.bytesIn
 			ew.BytesOut += e.bytesOut
 			for i, n := range e.status {
@@ -202,21 +253,26 @@ func (s *Set) Flush() ([]*pb.EndpointWindow, error) {
 		if ew == nil {
 			continue
 		}
+		resp := latency.NewHistogram()
 		for k := 1; k < numClasses; k++ {
 			if lat[k] == nil {
 				continue
 			}
+			if k != int(pb.OutcomeClass_OUTCOME_CLASS_ERROR) {
+				resp.Merge(svc[k])
+			}
 			lb, err := lat[k].Encode()
 			if err != nil {
-				return nil, fmt.Errorf("encode latency of endpoint %d: %w", ep, err)
+				return nil, nil, fmt.Errorf("encode latency of endpoint %d: %w", ep, err)
 			}
 			sb, err := svc[k].Encode()
 			if err != nil {
-				return nil, fmt.Errorf("encode service time of endpoint %d: %w", ep, err)
+				return nil, nil, fmt.Errorf("encode service time of endpoint %d: %w", ep, err)
 			}
 			ew.Histograms = append(ew.Histograms, &pb.ClassHistogram{Class: pb.OutcomeClass(k), Latency: lb, ServiceTime: sb})
 		}
+		stats[ep] = Stats{Count: resp.Count(), P50: resp.Quantile(0.5), P90: resp.Quantile(0.9)}
 		out = append(out, ew)
 	}
-	return out, nil
+	return out, stats, nil
 }

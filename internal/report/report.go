@@ -2,11 +2,14 @@ package report
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/barrage-dev/barrage/internal/finding"
 	"github.com/barrage-dev/barrage/internal/latency"
 	"github.com/barrage-dev/barrage/internal/outcome"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -43,6 +46,34 @@ type Report struct {
 	Timeline  []Point  `json:"timeline"`
 	Shards    []Shard  `json:"shards"`
 	Events    []Event  `json:"events"`
+	// Findings from malformed-input testing and the oracles, most severe
+	// first; empty when none.
+	Findings []Finding `json:"findings"`
+}
+
+// Finding is one deduplicated finding with its reproducer.
+type Finding struct {
+	ID          string    `json:"id"`
+	Fingerprint string    `json:"fingerprint"`
+	Oracle      string    `json:"oracle"`
+	Severity    string    `json:"severity"`
+	Operation   string    `json:"operation"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	Mutation    string    `json:"mutation"`
+	Detail      string    `json:"detail,omitempty"`
+	Evidence    string    `json:"evidence"`
+	CWE         string    `json:"cwe,omitempty"`
+	OWASP       string    `json:"owasp,omitempty"`
+	Count       int64     `json:"count"`
+	FirstSeen   time.Time `json:"first_seen"`
+	// LoadRPS is the asked rate of the agent that saw it first, at that time.
+	LoadRPS  float64 `json:"load_rps,omitempty"`
+	Status   int     `json:"status"`
+	Curl     string  `json:"curl"`
+	Request  string  `json:"request,omitempty"`
+	Response string  `json:"response,omitempty"`
+	Case     int64   `json:"case"`
 }
 
 // Precision states how exact the latency figures are.
@@ -102,6 +133,11 @@ type Endpoint struct {
 	ByClass     map[string]Latency `json:"latency_by_class_ms"`
 	BytesIn     int64              `json:"bytes_in"`
 	BytesOut    int64              `json:"bytes_out"`
+	// API operations only: requests sent valid, valid ones answered 2xx
+	// (the operation was reached), and requests that carried a mutation.
+	Valid   int64 `json:"valid,omitempty"`
+	Reached int64 `json:"reached,omitempty"`
+	Mutated int64 `json:"mutated,omitempty"`
 }
 
 // Bucket is one bar of a latency histogram.
@@ -246,15 +282,17 @@ func BuildWithHistograms(res *pb.RunResult) (*Report, *Merged, error) {
 	for _, e := range res.GetEndpoints() {
 		eps[e.GetEndpoint()] = e
 	}
-	for i, tpl := range plan.GetRequests() {
+	names := endpointNames(res)
+	for i, nm := range names {
 		e := eps[int32(i)]
 		ep := Endpoint{
-			Name: tpl.GetName(), Method: tpl.GetMethod(), Path: tpl.GetPath(), Weight: tpl.GetWeight(),
+			Name: nm.name, Method: nm.method, Path: nm.path, Weight: nm.weight,
 			Status: map[string]int64{}, Errors: map[string]int64{}, ByClass: map[string]Latency{},
 		}
 		lat, svc := latency.NewHistogram(), latency.NewHistogram()
 		if e != nil {
 			ep.Requests, ep.Dropped, ep.BytesIn, ep.BytesOut = e.GetRequests(), e.GetDropped(), e.GetBytesIn(), e.GetBytesOut()
+			ep.Valid, ep.Reached, ep.Mutated = e.GetValid(), e.GetValid_2Xx(), e.GetMutated()
 			for code, n := range e.GetStatus() {
 				c := strconv.Itoa(int(code))
 				ep.Status[c] += n
@@ -273,11 +311,11 @@ func BuildWithHistograms(res *pb.RunResult) (*Report, *Merged, error) {
 			for _, h := range e.GetHistograms() {
 				lh, err := latency.Decode(h.GetLatency())
 				if err != nil {
-					return nil, nil, fmt.Errorf("endpoint %s: %w", tpl.GetName(), err)
+					return nil, nil, fmt.Errorf("endpoint %s: %w", nm.name, err)
 				}
 				sh, err := latency.Decode(h.GetServiceTime())
 				if err != nil {
-					return nil, nil, fmt.Errorf("endpoint %s: %w", tpl.GetName(), err)
+					return nil, nil, fmt.Errorf("endpoint %s: %w", nm.name, err)
 				}
 				ep.ByClass[outcome.ClassName(h.GetClass())] = LatencyOf(lh)
 				if h.GetClass() == pb.OutcomeClass_OUTCOME_CLASS_ERROR {
@@ -327,5 +365,77 @@ func BuildWithHistograms(res *pb.RunResult) (*Report, *Merged, error) {
 	for _, e := range res.GetEvents() {
 		rep.Events = append(rep.Events, Event{At: e.GetAt().AsTime(), Kind: e.GetKind(), Message: e.GetMessage()})
 	}
+	rep.Findings = []Finding{}
+	for _, f := range Findings(res) {
+		rep.Findings = append(rep.Findings, Finding{
+			ID: f.ID, Fingerprint: f.Fingerprint, Oracle: string(f.Oracle), Severity: string(f.Severity),
+			Operation: f.Operation, Method: f.Method, Path: f.Path, Mutation: f.Mutation, Detail: f.Detail,
+			Evidence: f.Evidence, CWE: f.CWE, OWASP: f.OWASP, Count: f.Count, FirstSeen: f.FirstSeen,
+			LoadRPS: f.LoadRPS, Status: f.Status, Curl: f.Reproducer(), Request: printable(f.Request),
+			Response: printable(f.ResponseExcerpt), Case: f.Case,
+		})
+	}
 	return rep, m, nil
+}
+
+type endpointName struct {
+	name, method, path string
+	weight             uint32
+}
+
+// endpointNames lists the plan's endpoints: request templates, then API
+// operations (named by operation id, with the description's method and
+// path template when the plan carries it).
+func endpointNames(res *pb.RunResult) []endpointName {
+	plan := res.GetPlan()
+	var out []endpointName
+	for _, t := range plan.GetRequests() {
+		out = append(out, endpointName{t.GetName(), t.GetMethod(), t.GetPath(), t.GetWeight()})
+	}
+	for _, o := range plan.GetOpenapi().GetOperations() {
+		out = append(out, endpointName{o.GetId(), o.GetMethod(), o.GetPath(), o.GetWeight()})
+	}
+	return out
+}
+
+// Findings converts a result's finding samples, most severe first.
+func Findings(res *pb.RunResult) []finding.Finding {
+	names := endpointNames(res)
+	base := ""
+	if u, err := url.Parse(res.GetPlan().GetTarget().GetBaseUrl()); err == nil {
+		base = u.Scheme + "://" + u.Host
+	}
+	var out []finding.Finding
+	for _, s := range res.GetFindings() {
+		f := finding.Finding{
+			ID: finding.ShortID(s.GetFingerprint()), Fingerprint: s.GetFingerprint(),
+			Oracle: finding.Oracle(s.GetOracle()), Severity: finding.Severity(s.GetSeverity()),
+			Mutation: s.GetMutation(), Detail: s.GetDetail(), Evidence: s.GetEvidence(),
+			CWE: s.GetCwe(), OWASP: s.GetOwasp(), Count: s.GetCount(), FirstSeen: s.GetFirstSeen().AsTime(),
+			LoadRPS: s.GetLoadRps(), BaseURL: base, Request: s.GetRequest(), Status: int(s.GetStatus()),
+			ResponseExcerpt: clipExcerpt(s.GetResponse()), Seed: res.GetPlan().GetSeed(), Case: s.GetCase(),
+		}
+		if i := int(s.GetEndpoint()); i >= 0 && i < len(names) {
+			f.Operation, f.Method, f.Path = names[i].name, names[i].method, names[i].path
+		}
+		out = append(out, f)
+	}
+	return finding.Sorted(out)
+}
+
+func clipExcerpt(b []byte) []byte {
+	if len(b) > finding.MaxExcerpt {
+		return b[:finding.MaxExcerpt]
+	}
+	return b
+}
+
+// printable renders request or response bytes for JSON: valid UTF-8 as is,
+// anything else with Go escapes.
+func printable(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	q := strconv.Quote(string(b))
+	return q[1 : len(q)-1]
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,8 +60,19 @@ func fixture(t *testing.T) *pb.RunResult {
 				{Name: "list", Method: "GET", Path: "/products?limit={{int 1 50}}", Weight: 9},
 				{Name: "order", Method: "POST", Path: "/orders", Weight: 1},
 			},
+			Target: &pb.Target{BaseUrl: "http://127.0.0.1:18080"},
+			Openapi: &pb.OpenAPI{File: "shop.yaml", Operations: []*pb.Operation{
+				{Id: "createOrder", Weight: 1, Method: "POST", Path: "/orders"},
+				{Id: "getOrder", Weight: 1, Method: "GET", Path: "/orders/{orderId}"},
+			}},
 		},
 		Endpoints: []*pb.EndpointWindow{
+			{Endpoint: 2, Requests: 10, Status: map[int32]int64{201: 5, 400: 2, 500: 3}, Valid: 6, Valid_2Xx: 5, Mutated: 4,
+				Histograms: []*pb.ClassHistogram{
+					{Class: pb.OutcomeClass_OUTCOME_CLASS_2XX, Latency: enc(t, ok[:5]...), ServiceTime: enc(t, ok[:5]...)},
+					{Class: pb.OutcomeClass_OUTCOME_CLASS_4XX, Latency: enc(t, ok[:2]...), ServiceTime: enc(t, ok[:2]...)},
+					{Class: pb.OutcomeClass_OUTCOME_CLASS_5XX, Latency: enc(t, ok[:3]...), ServiceTime: enc(t, ok[:3]...)},
+				}},
 			{Endpoint: 0, Requests: 900, Status: map[int32]int64{200: 900}, BytesIn: 90000, BytesOut: 9000,
 				Histograms: []*pb.ClassHistogram{{Class: pb.OutcomeClass_OUTCOME_CLASS_2XX, Latency: enc(t, ok...), ServiceTime: enc(t, ok...)}}},
 			{Endpoint: 1, Requests: 100, Dropped: 3, Status: map[int32]int64{201: 80, 503: 10}, Errors: map[string]int64{"timeout": 10},
@@ -70,6 +82,14 @@ func fixture(t *testing.T) *pb.RunResult {
 					{Class: pb.OutcomeClass_OUTCOME_CLASS_ERROR, Latency: enc(t, errs...), ServiceTime: enc(t, errs...)},
 				}},
 		},
+		Findings: []*pb.FindingSample{{
+			Fingerprint: "0123456789abcdef0123456789abcdef", Oracle: "server-error", Severity: "medium",
+			Endpoint: 2, Mutation: "boundaries/max+1", Detail: "body /quantity: 101 (maximum 100)",
+			Evidence: "HTTP 500", Count: 3, FirstSeen: timestamppb.New(start.Add(2 * time.Second)),
+			Request: []byte("POST /orders HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n{\"product_id\":1,\"quantity\":101}"),
+			Status:  500, Response: []byte("HTTP/1.1 500 Internal Server Error\r\n\r\n{\"error\":\"internal server error\"}"),
+			Case: 17, Cwe: "CWE-755", LoadRps: 100,
+		}},
 		Timeline: []*pb.TimelinePoint{
 			{Seq: 0, Start: timestamppb.New(start), Length: durationpb.New(5 * time.Second), Requests: 500, AskedRps: 100,
 				P50: durationpb.New(time.Millisecond), P99: durationpb.New(20 * time.Millisecond), Max: durationpb.New(30 * time.Millisecond)},
@@ -130,14 +150,14 @@ func TestTotalsAndRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	tt := rep.Totals
-	if tt.Requests != 1000 || tt.Responses != 990 || tt.TransportErrors != 10 || tt.Errors != 20 || tt.Dropped != 3 {
+	if tt.Requests != 1010 || tt.Responses != 1000 || tt.TransportErrors != 10 || tt.Errors != 23 || tt.Dropped != 3 {
 		t.Errorf("totals = %+v", tt)
 	}
-	if rep.DurationS != 10 || tt.RateRps != 100 || tt.AskedRps != 100 {
+	if rep.DurationS != 10 || tt.RateRps != 101 || tt.AskedRps != 100 {
 		t.Errorf("duration %v rate %v asked %v", rep.DurationS, tt.RateRps, tt.AskedRps)
 	}
 	// Response latency excludes transport errors (5 s each here).
-	if rep.Latency.Count != 990 || rep.Latency.Max > 1000 {
+	if rep.Latency.Count != 1000 || rep.Latency.Max > 1000 {
 		t.Errorf("latency = %+v; want 990 responses, none of the 5s timeouts", rep.Latency)
 	}
 	if rep.Endpoints[1].ByClass["error"].Count != 10 {
@@ -152,6 +172,18 @@ func TestTotalsAndRules(t *testing.T) {
 	}
 	if rep.Shards[0].Shard != 0 {
 		t.Errorf("shards not sorted: %+v", rep.Shards)
+	}
+	op := rep.Endpoints[2]
+	if op.Name != "createOrder" || op.Method != "POST" || op.Valid != 6 || op.Reached != 5 || op.Mutated != 4 {
+		t.Errorf("operation endpoint = %+v", op)
+	}
+	if len(rep.Findings) != 1 {
+		t.Fatalf("findings = %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if f.ID != "0123456789" || f.Operation != "createOrder" || f.Path != "/orders" || !strings.HasPrefix(f.Curl, "curl ") ||
+		!strings.Contains(f.Curl, "http://127.0.0.1:18080/orders") {
+		t.Errorf("finding = %+v", f)
 	}
 }
 

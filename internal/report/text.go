@@ -68,7 +68,76 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, e := range r.Events {
 		p("Event %s %s: %s\n", e.At.Format("15:04:05.000"), e.Kind, e.Message)
 	}
+	writeAPI(ew, r)
 	return ew.err
+}
+
+// writeAPI prints, for runs with API operations, how well each operation
+// was reached and the findings.
+func writeAPI(w *errWriter, r *Report) {
+	var ops []Endpoint
+	for _, e := range r.Endpoints {
+		if e.Valid+e.Mutated > 0 {
+			ops = append(ops, e)
+		}
+	}
+	if len(ops) > 0 {
+		w.printf("\nOperations (valid requests answered 2xx = reached):\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  operation\tvalid\treached\tmutated\t")
+		for _, e := range ops {
+			mark := ""
+			if e.Valid > 0 && e.Reached == 0 {
+				mark = "  never reached: nothing behind it was tested"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s (%.0f%%)\t%s\t%s\n", e.Name, count(e.Valid), count(e.Reached), pct(e.Reached, e.Valid), count(e.Mutated), mark)
+		}
+		_ = tw.Flush()
+	}
+	if len(ops) == 0 && len(r.Findings) == 0 {
+		return
+	}
+	if len(r.Findings) == 0 {
+		w.printf("\nFindings: none.\n")
+		return
+	}
+	w.printf("\nFindings (%d):\n", len(r.Findings))
+	for i, f := range r.Findings {
+		where := f.Operation
+		if f.Method != "" {
+			where = f.Method + " " + f.Path + " (" + f.Operation + ")"
+		}
+		w.printf("\n%d. [%s] %s · %s · %s×\n", i+1, strings.ToUpper(f.Severity), f.Oracle, where, count(f.Count))
+		if f.Mutation != "" {
+			w.printf("   sent:     %s — %s\n", f.Mutation, f.Detail)
+		}
+		w.printf("   seen:     %s\n", f.Evidence)
+		cls := f.CWE
+		if f.OWASP != "" {
+			cls = strings.TrimPrefix(cls+" · "+f.OWASP, " · ")
+		}
+		if cls != "" {
+			w.printf("   class:    %s\n", cls)
+		}
+		w.printf("   first:    %s", f.FirstSeen.Format("15:04:05.000"))
+		if f.LoadRPS > 0 {
+			w.printf(" at %s/s", num(f.LoadRPS))
+		}
+		w.printf(" · id %s\n", f.ID)
+		switch {
+		case len(f.Curl) > 600:
+			w.printf("   repro:    a %s-byte command; see \"curl\" in the JSON report (barrage report RUN --format json)\n", count(int64(len(f.Curl))))
+		case f.Curl != "":
+			w.printf("   repro:    %s\n", f.Curl)
+		}
+	}
+}
+
+func pct(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
 }
 
 // writeHistogram draws log-scale buckets as horizontal bars.

@@ -81,7 +81,7 @@ func New(plan *pb.Plan, shardCount int, start time.Time) *Run {
 	for range shardCount {
 		r.shards = append(r.shards, &shard{seen: map[windowID]bool{}, finalSeq: -1})
 	}
-	for range plan.GetRequests() {
+	for range len(plan.GetRequests()) + len(plan.GetOpenapi().GetOperations()) {
 		r.endpoints = append(r.endpoints, &endpoint{status: map[int32]int64{}, errors: map[string]int64{}})
 	}
 	if plan.GetLoad().GetModel() != pb.LoadModel_LOAD_MODEL_CLOSED {
