@@ -1,6 +1,7 @@
 package apireq
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 
@@ -93,19 +94,39 @@ func (c *Compiled) mutates(g uint64) bool {
 // arrival g to dst.
 func (s *Sender) Build(dst []byte, i int, g uint64) ([]byte, Info) {
 	op := s.c.ops[i]
-	info := Info{Op: i, Case: -1}
-	var cs *Case
 	if len(op.cases) > 0 && s.c.mutates(g) {
 		m := s.mutated[i]
 		s.mutated[i]++
 		idx := ((m*s.loops+s.loop)*s.c.shards + s.c.shard + int64(s.c.seed%uint64(math.MaxInt32))) % int64(len(op.cases))
-		cs = &op.cases[idx]
-		info.Case = int(idx)
-		info.Capture = true
-	} else {
-		n := s.valid[i]
-		s.valid[i]++
-		info.Capture = op.creates != "" || n%int64(s.c.every) == 0
+		return s.build(dst, i, int(idx), true)
+	}
+	n := s.valid[i]
+	s.valid[i]++
+	return s.build(dst, i, -1, op.creates != "" || n%int64(s.c.every) == 0)
+}
+
+// BuildCase builds operation i's request with mutation case c (-1 for a
+// valid request), as `barrage replay --case` does.
+func (s *Sender) BuildCase(dst []byte, i, c int) ([]byte, Info, error) {
+	if i < 0 || i >= len(s.c.ops) {
+		return dst, Info{}, fmt.Errorf("no operation %d", i)
+	}
+	if c >= len(s.c.ops[i].cases) {
+		return dst, Info{}, fmt.Errorf("operation %s has %d mutation cases, not %d", s.c.ops[i].O.ID, len(s.c.ops[i].cases), c+1)
+	}
+	dst, info := s.build(dst, i, c, true)
+	return dst, info, nil
+}
+
+// Cases returns operation i's mutation cases.
+func (c *Compiled) Cases(i int) []Case { return c.ops[i].cases }
+
+func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
+	op := s.c.ops[i]
+	info := Info{Op: i, Case: ci, Capture: capture}
+	var cs *Case
+	if ci >= 0 {
+		cs = &op.cases[ci]
 	}
 	method := op.method
 	if cs != nil && cs.w == wireMethod {

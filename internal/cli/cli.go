@@ -79,7 +79,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.AddCommand(
 		runCmd(e), coordinatorCmd(e), agentCmd(e), submitCmd(e), watchCmd(e), reportCmd(e),
-		cancelCmd(e), agentsCmd(e), runsCmd(e), validateCmd(e), generateCmd(e), targetCmd(e), versionCmd(e),
+		cancelCmd(e), agentsCmd(e), runsCmd(e), validateCmd(e), generateCmd(e), replayCmd(e), targetCmd(e), versionCmd(e),
 	)
 	if path := os.Getenv("BARRAGE_CPUPROFILE"); path != "" {
 		// For profiling the agent's hot path: a CPU profile of the whole

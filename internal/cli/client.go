@@ -158,9 +158,20 @@ func (c *client) result(ctx context.Context, runID string) (*pb.RunResult, error
 	return res, nil
 }
 
-// finish prints the report (text to stdout, JSON to a file if asked) and
-// turns the run's state into the exit code.
-func (e *env) finish(res *pb.RunResult, jsonOut string) error {
+// outputs are the report files a run may write besides the terminal text.
+type outputs struct {
+	json, junit, sarif string
+}
+
+func (o *outputs) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.json, "json", "", "also write the JSON report to this file")
+	cmd.Flags().StringVar(&o.junit, "junit", "", "also write JUnit XML (the run's checks and findings as test cases) to this file")
+	cmd.Flags().StringVar(&o.sarif, "sarif", "", "also write the findings as SARIF 2.1.0 to this file")
+}
+
+// finish prints the report (text to stdout, files as asked) and turns the
+// run's state into the exit code.
+func (e *env) finish(res *pb.RunResult, out outputs) error {
 	rep, err := report.Build(res)
 	if err != nil {
 		return fmt.Errorf("build report: %w", err)
@@ -168,12 +179,38 @@ func (e *env) finish(res *pb.RunResult, jsonOut string) error {
 	if err := report.WriteText(e.stdout, rep); err != nil {
 		return err
 	}
-	if jsonOut != "" {
-		if err := writeJSONFile(jsonOut, rep); err != nil {
+	if out.json != "" {
+		if err := writeJSONFile(out.json, rep); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer, *pb.RunResult) error
+	}{{out.junit, report.WriteJUnit}, {out.sarif, report.WriteSARIF}} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFile(f.path, func(w io.Writer) error { return f.write(w, res) }); err != nil {
 			return err
 		}
 	}
 	return runExit(res.GetStatus())
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 func runExit(st *pb.RunStatus) error {

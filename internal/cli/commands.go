@@ -19,7 +19,8 @@ import (
 )
 
 func submitCmd(e *env) *cobra.Command {
-	var addr, jsonOut string
+	var addr string
+	var outs outputs
 	var wait bool
 	var o submitOpts
 	cmd := &cobra.Command{
@@ -56,14 +57,14 @@ func submitCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.finish(res, jsonOut)
+			return e.finish(res, outs)
 		},
 	}
 	addCoordinatorFlag(cmd, &addr)
+	outs.flags(cmd)
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the run, then print its report; exit 4 unless it completed")
 	cmd.Flags().IntVar(&o.agents, "agents", 0, "number of agents to shard over (default: the scenario's agents, or all live agents)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "run seed (default: the scenario's seed, or random)")
-	cmd.Flags().StringVar(&jsonOut, "json", "", "with --wait: also write the JSON report to this file")
 	return cmd
 }
 
@@ -103,8 +104,10 @@ func reportCmd(e *env) *cobra.Command {
 		Short: "Print a run's report (text or JSON)",
 		Args:  exactArgs("RUN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return usageErr("--format must be text or json, not %q", format)
+			switch format {
+			case "text", "json", "junit", "sarif":
+			default:
+				return usageErr("--format must be text, json, junit or sarif, not %q", format)
 			}
 			c, err := dial(addr)
 			if err != nil {
@@ -128,16 +131,21 @@ func reportCmd(e *env) *cobra.Command {
 				defer f.Close()
 				w = f
 			}
-			if format == "json" {
+			switch format {
+			case "json":
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
+			case "junit":
+				return report.WriteJUnit(w, res)
+			case "sarif":
+				return report.WriteSARIF(w, res)
 			}
 			return report.WriteText(w, rep)
 		},
 	}
 	addCoordinatorFlag(cmd, &addr)
-	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json, junit (checks and findings as test cases) or sarif (findings)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }

@@ -19,7 +19,8 @@ import (
 )
 
 func runCmd(e *env) *cobra.Command {
-	var jsonOut, allowList string
+	var allowList string
+	var outs outputs
 	var agents int
 	var o submitOpts
 	cmd := &cobra.Command{
@@ -42,12 +43,12 @@ func runCmd(e *env) *cobra.Command {
 				}
 			}
 			o.agents = agents
-			return e.local(cmd.Context(), args[0], f, o, splitList(allowList), jsonOut)
+			return e.local(cmd.Context(), args[0], f, o, splitList(allowList), outs)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&agents, "agents", 2, "number of local agents (default: the scenario's agents, or 2)")
-	f.StringVar(&jsonOut, "json", "", "also write the JSON report to this file")
+	outs.flags(cmd)
 	f.Uint64Var(&o.seed, "seed", 0, "run seed (default: the scenario's seed, or random)")
 	f.StringVar(&allowList, "allow-targets", "", "CIDRs and host names load may go to (default: loopback only)")
 	return cmd
@@ -55,7 +56,7 @@ func runCmd(e *env) *cobra.Command {
 
 // local runs the whole cluster in this process: the same code paths as
 // cluster mode, talking over real gRPC on loopback.
-func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitOpts, allowList []string, jsonOut string) error {
+func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitOpts, allowList []string, outs outputs) error {
 	// Components log warnings only, unless asked for more.
 	log := e.logger()
 	if e.logLevel == "info" {
@@ -159,7 +160,7 @@ func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitO
 	if err != nil {
 		return err
 	}
-	return e.finish(res, jsonOut)
+	return e.finish(res, outs)
 }
 
 // waitAgents waits until n agents are registered.

@@ -449,3 +449,93 @@ func TestCoordinatorWithoutEtcdFailsClearly(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 naming the unreachable etcd", code, stderr)
 	}
 }
+
+// TestFuzzingFromTheCommandLine drives API fuzzing as a user would, with
+// real processes: barrage generate from the shop's served description,
+// submit --wait with JUnit and SARIF output, report --format, and replay
+// of a finding and of a mutation case.
+func TestFuzzingFromTheCommandLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Setenv("BEARER_AUTH", "alice-token") // the generated scenario's ${BEARER_AUTH}
+	barrage, etcdBin := buildBinaries(t)
+	etcdURL := startEtcd(t, etcdBin)
+	coord, tgt := freeAddr(t), freeAddr(t)
+	start(t, "shop", barrage, "target", "--api", "shop", "--defects", "server-error,info-leak", "--listen", tgt)
+	start(t, "coordinator", barrage, "coordinator", "--etcd-endpoints", etcdURL, "--listen", coord, "--start-delay", "1s")
+	start(t, "agent", barrage, "agent", "--coordinator", coord, "--name", "a1")
+	waitFor(t, "agent", 30*time.Second, func() bool {
+		out, _, code := barrageCmd(t, barrage, "agents", "--coordinator", coord)
+		return code == 0 && strings.Contains(out, "a1")
+	})
+	dir := t.TempDir()
+	var spec []byte
+	waitFor(t, "shop", 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + tgt + "/openapi.yaml")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		spec, _ = io.ReadAll(resp.Body)
+		return resp.StatusCode == 200
+	})
+	if err := os.WriteFile(filepath.Join(dir, "shop.yaml"), spec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scen := filepath.Join(dir, "scenario.yaml")
+	if _, stderr, code := barrageCmd(t, barrage, "generate", filepath.Join(dir, "shop.yaml"), "-o", scen, "--base-url", "http://"+tgt); code != 0 {
+		t.Fatalf("generate: exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(scen)
+	tuned := strings.NewReplacer("{duration: 30s, rate: 20}", "{duration: 6s, rate: 100}", "ratio: 0.05", "ratio: 0.4").Replace(string(b))
+	os.WriteFile(scen, []byte(tuned), 0o644)
+	if out, stderr, code := barrageCmd(t, barrage, "validate", scen); code != 0 || !strings.Contains(out, "API description") {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, stderr)
+	}
+	junit, sarif, js := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.sarif"), filepath.Join(dir, "r.json")
+	out, err := exec.Command(barrage, "submit", scen, "--coordinator", coord, "--wait", "--json", js, "--junit", junit, "--sarif", sarif).CombinedOutput()
+	if err != nil {
+		t.Fatalf("submit --wait: %v\n%s", err, out)
+	}
+	rep := readReport(t, js)
+	var fid string
+	for _, f := range rep.Findings {
+		if f.Oracle == "server-error" && f.Operation == "createOrder" {
+			fid = f.ID
+		}
+	}
+	if fid == "" {
+		t.Fatalf("no server-error finding on createOrder:\n%s", out)
+	}
+	x, _ := os.ReadFile(junit)
+	if !strings.Contains(string(x), "<testsuite") || !strings.Contains(string(x), "<failure") {
+		t.Errorf("JUnit file:\n%.500s", x)
+	}
+	var sf struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []json.RawMessage `json:"results"`
+		} `json:"runs"`
+	}
+	s, _ := os.ReadFile(sarif)
+	if err := json.Unmarshal(s, &sf); err != nil || sf.Version != "2.1.0" || len(sf.Runs) != 1 || len(sf.Runs[0].Results) != len(rep.Findings) {
+		t.Errorf("SARIF file (%v): %.300s", err, s)
+	}
+	for _, f := range []string{"junit", "sarif"} {
+		if o, _, code := barrageCmd(t, barrage, "report", rep.RunID, "--coordinator", coord, "--format", f); code != 0 || len(o) == 0 {
+			t.Errorf("report --format %s: exit %d", f, code)
+		}
+	}
+	rout, rerr, code := barrageCmd(t, barrage, "replay", rep.RunID, fid[:6], "--coordinator", coord)
+	if code != 0 || !strings.Contains(rerr, "HTTP 500") || !strings.Contains(rout, "500") {
+		t.Errorf("replay of %s: exit %d\nstdout:\n%s\nstderr:\n%s", fid, code, rout, rerr)
+	}
+	_, rerr, code = barrageCmd(t, barrage, "replay", rep.RunID, "--coordinator", coord, "--op", "createOrder", "--case", "0")
+	if code != 0 || !strings.Contains(rerr, "case 0 of createOrder") || !strings.Contains(rerr, "HTTP ") {
+		t.Errorf("replay --op --case: exit %d\n%s", code, rerr)
+	}
+	if _, rerr, code := barrageCmd(t, barrage, "replay", rep.RunID, "zzzz", "--coordinator", coord); code == 0 || !strings.Contains(rerr, "no finding") {
+		t.Errorf("replay of an unknown finding: exit %d, %s", code, rerr)
+	}
+}

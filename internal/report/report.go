@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/barrage-dev/barrage/internal/finding"
 	"github.com/barrage-dev/barrage/internal/latency"
+	"github.com/barrage-dev/barrage/internal/version"
 	"github.com/barrage-dev/barrage/internal/outcome"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
@@ -438,4 +440,26 @@ func printable(b []byte) string {
 	}
 	q := strconv.Quote(string(b))
 	return q[1 : len(q)-1]
+}
+
+// WriteJUnit writes the run as JUnit XML: the run's completion (and, once
+// they exist, its thresholds) as checks, and one failing test case per
+// finding.
+func WriteJUnit(w io.Writer, res *pb.RunResult) error {
+	st := res.GetStatus()
+	checks := []finding.Check{{
+		Name:    "run completed",
+		Passed:  st.GetState() == pb.RunState_RUN_STATE_COMPLETED,
+		Message: StateName(st.GetState()) + " " + st.GetMessage(),
+	}}
+	name := res.GetPlan().GetName()
+	if name == "" {
+		name = st.GetRunId()
+	}
+	return finding.WriteJUnit(w, "barrage "+name, Findings(res), checks)
+}
+
+// WriteSARIF writes the run's findings as SARIF 2.1.0.
+func WriteSARIF(w io.Writer, res *pb.RunResult) error {
+	return finding.WriteSARIF(w, "barrage", version.Version, Findings(res))
 }
