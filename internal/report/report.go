@@ -12,8 +12,8 @@ import (
 
 	"github.com/barrage-dev/barrage/internal/finding"
 	"github.com/barrage-dev/barrage/internal/latency"
-	"github.com/barrage-dev/barrage/internal/version"
 	"github.com/barrage-dev/barrage/internal/outcome"
+	"github.com/barrage-dev/barrage/internal/version"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
 
