@@ -15,7 +15,7 @@ GOBIN_DIR=${BIN_DIR:-$HERE/out/bin}     # where the peers are installed
 DURATION=${DURATION:-10}                 # s, throughput round, every tool
 ROUNDS=${ROUNDS:-3}                      # rounds of every phase, tools interleaved
 CONNS=${CONNS:-64}                       # connections / workers
-PHASES=${PHASES:-"throughput open co"}   # add "memory" or set MEMORY=1
+PHASES=${PHASES:-"throughput open co faults"}   # add "memory" or set MEMORY=1
 TOOLS=${TOOLS:-"barrage wrk vegeta hey fortio"}
 OPEN_RATE=${OPEN_RATE:-20000}            # rps, rate-accuracy round
 OPEN_DURATION=${OPEN_DURATION:-10}       # s
@@ -373,6 +373,40 @@ run_one() {
 	jq -r '"    → requests \(.requests // "?") · cpu \(.cpu_s // "?") s · rss \((.rss_kb // 0) / 1024 | floor) MB · p50 \(.p50_ms // "?") ms · p99 \(.p99_ms // "?") ms · exit \(.exit // "?")"' <<<"$rec" >&2
 }
 
+# run_faults ROUND RATIO: barrage against the shop API (its generated
+# scenario, closed model), valid-only (RATIO 0) or with that share of
+# mutated requests; the cost of fault mixing is the drop in requests per
+# generator CPU-second between the two.
+run_faults() {
+	local round=$1 ratio=$2 tool p
+	tool=faults-$(awk -v r="$ratio" 'BEGIN {printf "%d", r * 100}')
+	DUR=$DURATION
+	p=$RUN_DIR/faults-r$round-$tool
+	wait_quiet "faults/$tool"
+	start_target --api shop
+	curl -fsS "http://127.0.0.1:$TPORT/openapi.yaml" >"$RUN_DIR/shop.yaml"
+	"$BARRAGE" generate "$RUN_DIR/shop.yaml" -o "$p.gen.yaml" --base-url "http://127.0.0.1:$TPORT" 2>/dev/null
+	sed -e "s|{duration: 30s, rate: 20}|{duration: ${DUR}s, concurrency: $CONNS}|" -e "s|model: open|model: closed|" \
+		-e "s|ratio: 0.05|ratio: $ratio|" -e 's|"${BEARER_AUTH}"|alice-token|' -e "s|spec: .*|spec: shop.yaml|" \
+		"$p.gen.yaml" >"$RUN_DIR/faults-$tool.yaml"
+	local launch before_req after_req rc=0 tcpu
+	before_req=$(target_requests)
+	launch=$(date +%s.%N)
+	log "faults round $round: barrage, ratio $ratio (${DUR}s, port $TPORT)"
+	/usr/bin/time -o "$p.time" -f '%U %S %M %e %x' taskset -c "$GEN_CPU" "$BARRAGE" run "$RUN_DIR/faults-$tool.yaml" \
+		--json "$p.json" --agents 1 --log-level warn >"$p.log" 2>&1 || rc=$?
+	after_req=$(target_requests || echo 0)
+	tcpu=$(target_cpu_s)
+	stop_target
+	((rc == 0)) || note "faults/$tool round $round exited $rc; see $(basename "$p").log"
+	local rec
+	rec=$(python3 "$LIB" record phase=faults round="$round" tool="$tool" duration="$DUR" \
+		log="$p.log" json="$p.json" time="$p.time" launch="$launch" \
+		target_requests=$((after_req - before_req)) target_cpu_s="$tcpu" conns="$CONNS" idle_before="$IDLE" busy_s=0)
+	echo "$rec" >>"$RESULTS"
+	jq -r '"    → requests \(.requests // "?") · cpu \(.cpu_s // "?") s · findings \(.findings // 0)"' <<<"$rec" >&2
+}
+
 # run_memory_agent DURATION: the memory round measures the agent alone, as it
 # runs in a cluster: etcd (the real binary) and a coordinator on the target's
 # CPU, the agent on the generator CPU under GNU time, the run submitted with
@@ -459,6 +493,13 @@ for r in $(seq "$ROUNDS"); do
 		done
 	fi
 done
+
+if has_phase faults && has_tool barrage; then
+	for r in $(seq "$ROUNDS"); do
+		run_faults "$r" 0
+		run_faults "$r" 0.05
+	done
+fi
 
 if has_phase throughput && has_tool barrage; then
 	# the fixed cost of barrage's local mode: same length, 1 rps

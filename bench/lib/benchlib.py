@@ -128,6 +128,7 @@ def parse_barrage(doc):
         "planned_s": doc.get("planned_s"),
         "duration_s": doc.get("duration_s"),
         "load_start": _iso_ts(doc.get("started_at")),
+        "findings": len(doc.get("findings") or []),
     }
 
 
@@ -171,7 +172,7 @@ def cmd_record(args):
             rec.update(parse_vegeta(json.load(open(kv["json"]))))
         elif tool == "fortio":
             rec.update(parse_fortio(json.load(open(kv["json"]))))
-        elif tool == "barrage":
+        elif tool == "barrage" or tool.startswith("faults-"):
             rec.update(parse_barrage(json.load(open(kv["json"]))))
     except (OSError, ValueError, KeyError) as e:
         rec["parse_error"] = f"{type(e).__name__}: {e}"
@@ -422,6 +423,29 @@ def report(recs, meta):
             w("")
             w(f"RSS ratio {_fmt(b.get('requests'))} ÷ {_fmt(a.get('requests'))} requests: "
               f"{b['rss_kb'] / a['rss_kb']:.2f}× (requests ratio {b['requests'] / a['requests']:.1f}×).")
+        w("")
+
+    # ---------------- fault mixing
+    fl = [r for r in recs if r.get("phase") == "faults"]
+    if fl:
+        w("## 5. Cost of malformed-input mixing (barrage, API operations against the shop target, closed, %s connections)" % meta.get("conns"))
+        w("")
+        w("The same generated scenario, valid traffic only (`ratio: 0`) and with 5 % mutated requests (`ratio: 0.05`, every family); "
+          "the agent also captures and judges responses (1 in 8 valid ones, every mutated one).")
+        w("")
+        w("| faults | requests | gen CPU s | **req per CPU-s** | findings |")
+        w("|---|---|---|---|---|")
+        per = {}
+        for tool in ("faults-0", "faults-5"):
+            g = [r for r in fl if r.get("tool") == tool and _ok(r)]
+            rpc = [r["requests"] / r["cpu_s"] for r in g if r.get("cpu_s")]
+            per[tool] = _med(rpc)[0]
+            w(f"| {'0 %' if tool == 'faults-0' else '5 %'} | {_mmm([r.get('requests') for r in g])} | {_mmm([r.get('cpu_s') for r in g], 2)} | "
+              f"{_mmm(rpc)} | {_mmm([r.get('findings', 0) for r in g])} |")
+        if per.get("faults-0") and per.get("faults-5"):
+            w("")
+            w(f"With 5 % faults the agent does {per['faults-5'] / per['faults-0']:.2f}× the requests per CPU-second of valid-only traffic "
+              f"(cost {100 * (1 - per['faults-5'] / per['faults-0']):.1f} %; target: at most 10 %).")
         w("")
 
     # ---------------- per-run raw
