@@ -278,7 +278,12 @@ func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
 		if cs != nil {
 			switch cs.w {
 			case wireMalformedJSON:
-				s.body = append(s.body, ",}"...)
+				// A stray "{" in front breaks any JSON value at its first
+				// token (a lenient parser that stops after one value cannot
+				// read past it).
+				s.body = append(s.body, 0)
+				copy(s.body[1:], s.body)
+				s.body[0] = '{'
 			case wireTruncatedJSON:
 				s.body = s.body[:len(s.body)/2]
 			}
