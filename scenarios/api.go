@@ -7,6 +7,9 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/barrage-dev/barrage/internal/openapi"
 	barragev1 "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -25,6 +28,8 @@ type API struct {
 	// and SpecData its contents.
 	SpecPath string
 	SpecData []byte
+	// LatencyBudget is the scenario's openapi.latency_budget.
+	LatencyBudget time.Duration
 }
 
 // SelectedOp is an operation the run exercises.
@@ -32,6 +37,8 @@ type SelectedOp struct {
 	Op     *openapi.Operation
 	Weight int
 	Params map[string]string
+	// LatencyBudget is the operation's own budget, 0 for the scenario's.
+	LatencyBudget time.Duration
 }
 
 // LoadAPI reads the scenario's API description through read (paths
@@ -53,7 +60,7 @@ func (s *Scenario) LoadAPI(ctx context.Context, read func(rel string) ([]byte, e
 	if err != nil {
 		return nil, fileErr("cannot read %s: %v", o.Spec, err)
 	}
-	api := &API{Files: map[string][]byte{specPath: data}, SpecPath: specPath, SpecData: data}
+	api := &API{Files: map[string][]byte{specPath: data}, SpecPath: specPath, SpecData: data, LatencyBudget: o.LatencyBudget}
 	dir := path.Dir(specPath)
 	spec, err := openapi.Load(ctx, specPath, data, func(rel string) ([]byte, error) {
 		p := path.Join(dir, rel)
@@ -102,7 +109,7 @@ func (s *Scenario) LoadAPI(ctx context.Context, read func(rel string) ([]byte, e
 	for _, op := range selected {
 		sel := SelectedOp{Op: op, Weight: 1}
 		if st, ok := settings[op.ID]; ok {
-			sel.Weight, sel.Params = st.Weight, st.Params
+			sel.Weight, sel.Params, sel.LatencyBudget = st.Weight, st.Params, st.LatencyBudget
 		}
 		if sel.Weight == 0 {
 			continue
@@ -141,9 +148,16 @@ func (a *API) AttachAPI(p *barragev1.Plan) {
 		}
 		p.Openapi.Files[rel] = a.Files[k]
 	}
+	if a.LatencyBudget > 0 {
+		p.Openapi.LatencyBudget = durationpb.New(a.LatencyBudget)
+	}
 	for _, op := range a.Ops {
-		p.Openapi.Operations = append(p.Openapi.Operations, &barragev1.Operation{Id: op.Op.ID, Weight: uint32(op.Weight),
-			Params: op.Params, Method: op.Op.Method, Path: op.Op.Path})
+		o := &barragev1.Operation{Id: op.Op.ID, Weight: uint32(op.Weight),
+			Params: op.Params, Method: op.Op.Method, Path: op.Op.Path}
+		if op.LatencyBudget > 0 {
+			o.LatencyBudget = durationpb.New(op.LatencyBudget)
+		}
+		p.Openapi.Operations = append(p.Openapi.Operations, o)
 	}
 }
 

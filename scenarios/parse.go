@@ -220,7 +220,7 @@ func (d *decoder) scenario(n ast.Node) *Scenario {
 func (d *decoder) openapi(e entry) *OpenAPI {
 	const path = "openapi"
 	o := &OpenAPI{}
-	f, ok := d.object(e.value, path, e.key, "spec", "include", "exclude", "operations")
+	f, ok := d.object(e.value, path, e.key, "spec", "include", "exclude", "operations", "latency_budget")
 	if !ok {
 		return o
 	}
@@ -237,6 +237,7 @@ func (d *decoder) openapi(e entry) *OpenAPI {
 	}
 	o.Include = d.strList(f, "include", path)
 	o.Exclude = d.strList(f, "exclude", path)
+	o.LatencyBudget = d.latencyBudget(f, path)
 	if e, ok := f.opt("operations"); ok {
 		p := path + ".operations"
 		entries, ok := d.mapping(e.value, p)
@@ -245,8 +246,9 @@ func (d *decoder) openapi(e entry) *OpenAPI {
 				op := OperationSetting{ID: oe.name, Weight: 1, at: oe.key}
 				q := joinPath(p, oe.name)
 				if _, null := oe.value.(*ast.NullNode); !null {
-					of, ok := d.object(oe.value, q, oe.key, "weight", "params")
+					of, ok := d.object(oe.value, q, oe.key, "weight", "params", "latency_budget")
 					if ok {
+						op.LatencyBudget = d.latencyBudget(of, q)
 						if we, ok := of.opt("weight"); ok {
 							if w, ok := d.integer(we.value, q+".weight", 0, MaxWeight); ok {
 								op.Weight = int(w)
@@ -262,6 +264,24 @@ func (d *decoder) openapi(e entry) *OpenAPI {
 		}
 	}
 	return o
+}
+
+// latencyBudget decodes an optional latency_budget: a duration above 0
+// and at most MaxTimeout.
+func (d *decoder) latencyBudget(f fields, path string) time.Duration {
+	e, ok := f.opt("latency_budget")
+	if !ok {
+		return 0
+	}
+	v, p, ok := d.duration(e.value, path+".latency_budget")
+	if !ok {
+		return 0
+	}
+	if v <= 0 || v > MaxTimeout {
+		d.errorf(p, path+".latency_budget", "must be > 0 and <= 10m, got %s", fmtDuration(v))
+		return 0
+	}
+	return v
 }
 
 // params decodes a mapping of parameter names to value templates.

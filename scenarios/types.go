@@ -111,6 +111,9 @@ type OpenAPI struct {
 	// Operations (`operations`): per-operation settings, keyed by
 	// operationId (or "METHOD /path"), in file order.
 	Operations []OperationSetting
+	// LatencyBudget (`latency_budget`): a response of any operation slower
+	// than this (service time) is a latency-outlier finding; 0: none.
+	LatencyBudget time.Duration
 
 	specAt pos
 }
@@ -123,6 +126,8 @@ type OperationSetting struct {
 	Weight int
 	// Params (`params`): fixed values (templates) by parameter name.
 	Params map[string]string
+	// LatencyBudget (`latency_budget`): overrides OpenAPI.LatencyBudget.
+	LatencyBudget time.Duration
 
 	at pos
 }

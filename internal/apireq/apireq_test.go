@@ -102,3 +102,50 @@ func TestPlantedDefectsAreFound(t *testing.T) {
 		}
 	}
 }
+
+// TestInterleave: cases come breadth first over families, each family's
+// own order kept, none lost or repeated.
+func TestInterleave(t *testing.T) {
+	mk := func(spec ...string) []Case {
+		var cs []Case
+		for _, s := range spec {
+			f, n, _ := strings.Cut(s, "/")
+			cs = append(cs, Case{Family: f, Name: n})
+		}
+		return cs
+	}
+	names := func(cs []Case) string {
+		var s []string
+		for _, c := range cs {
+			s = append(s, c.Family+"/"+c.Name)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{"a/1"}, []string{"a/1"}},
+		{[]string{"a/1", "a/2", "a/3", "b/1", "c/1", "c/2"}, []string{"a/1", "b/1", "c/1", "a/2", "c/2", "a/3"}},
+		{[]string{"a/1", "b/1", "a/2", "b/2"}, []string{"a/1", "b/1", "a/2", "b/2"}},
+	} {
+		if got, want := names(interleave(mk(tc.in...))), names(mk(tc.want...)); got != want {
+			t.Errorf("interleave(%v) = %s, want %s", tc.in, got, want)
+		}
+	}
+	// On the shop, every family shows up among the first len(families) cases.
+	c, err := Compile(context.Background(), shopPlan("http://127.0.0.1:1", 0.4), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range c.Ops() {
+		all, head := map[string]bool{}, map[string]bool{}
+		for _, cs := range c.Cases(i) {
+			all[cs.Family] = true
+		}
+		for _, cs := range c.Cases(i)[:len(all)] {
+			head[cs.Family] = true
+		}
+		if len(head) != len(all) {
+			t.Errorf("%s: first %d cases cover families %v of %v", op.O.ID, len(all), head, all)
+		}
+	}
+}

@@ -171,6 +171,11 @@ func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
 		dst = appendQueryEscaped(dst, p.p.Name)
 		dst = append(dst, '=')
 		dst = appendQueryEscapedBytes(dst, v)
+		if cs != nil && cs.w == wireDuplicateQuery && pi == firstQuery(op) {
+			dst = append(dst, '&')
+			dst = appendQueryEscaped(dst, p.p.Name)
+			dst = append(dst, "=barrage-duplicate"...)
+		}
 	}
 	if ident == Primary && (cs == nil || (cs.w != wireNoCredentials && cs.w != wireBadCredentials)) {
 		dst = appendAuthQuery(dst, op.auth, &first, "")
@@ -188,6 +193,8 @@ func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
 		dst = append(dst, "\r\n"...)
 	}
 	switch {
+	case cs != nil && cs.w == wireWrongAccept:
+		dst = append(dst, "Accept: application/xml\r\n"...)
 	case cs != nil && cs.Detector == "xss" && op.html:
 		// Script probes are about browsers, which ask for HTML.
 		dst = append(dst, "Accept: text/html,*/*;q=0.8\r\n"...)
@@ -246,6 +253,13 @@ func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
 				dst = append(dst, 'a')
 			}
 			dst = append(dst, "\r\n"...)
+		case wireDuplicateHeader:
+			dst = append(dst, "X-Barrage-Dup: 1\r\nX-Barrage-Dup: 2\r\n"...)
+			if op.accept != "" {
+				dst = append(dst, "Accept: text/plain\r\n"...)
+			}
+		case wireBareCR:
+			dst = append(dst, "X-Barrage: a\rb\r\n"...)
 		case wireManyHeaders:
 			for k := range 200 {
 				dst = append(dst, "X-Barrage-"...)
@@ -298,6 +312,14 @@ func (s *Sender) build(dst []byte, i, ci int, capture bool) ([]byte, Info) {
 		dst = append(dst, "Content-Type: "...)
 		dst = append(dst, ct...)
 		dst = append(dst, "\r\n"...)
+	}
+	if cs != nil && cs.w == wireBadChunked && hasBody {
+		// Declared chunked, sent as is: its first line is no chunk size
+		// (ended, so that the server need not wait for more).
+		dst = append(dst, "Transfer-Encoding: chunked\r\n\r\n"...)
+		dst = append(dst, s.body...)
+		dst = append(dst, "\r\n\r\n"...)
+		return dst, info
 	}
 	if hasBody || method == "POST" || method == "PUT" || method == "PATCH" {
 		if cs != nil && cs.w == wireBadContentLength {
@@ -466,4 +488,14 @@ func appendQueryEscaped(dst []byte, v string) []byte {
 		}
 	}
 	return dst
+}
+
+// firstQuery is the index of op's first query parameter, -1 if none.
+func firstQuery(op *Op) int {
+	for i, p := range op.params {
+		if p.p.In == "query" {
+			return i
+		}
+	}
+	return -1
 }

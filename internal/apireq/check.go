@@ -64,7 +64,7 @@ func (s *Sender) Check(info Info, status int, errKind string, head, body []byte,
 	if cs != nil && cs.Expect == mutate.Reject4xx && status >= 200 && status < 300 {
 		switch cs.w {
 		case wireNoCredentials, wireBadCredentials:
-			hit(finding.AuthNotEnforced, "HTTP "+strconv.Itoa(status)+" to a request "+cs.Detail)
+			hit(finding.AuthNotEnforced, "HTTP "+strconv.Itoa(status)+" to a request sent with "+cs.Detail)
 		case wireCrossUser:
 			hit(finding.CrossUser, "HTTP "+strconv.Itoa(status)+": the second user got the first user's resource")
 		default:

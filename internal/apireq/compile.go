@@ -57,6 +57,11 @@ const (
 	wireNoCredentials
 	wireBadCredentials
 	wireCrossUser
+	wireWrongAccept
+	wireDuplicateQuery
+	wireDuplicateHeader
+	wireBareCR
+	wireBadChunked
 )
 
 // Case is one mutation of an operation's request.
@@ -309,9 +314,33 @@ func (c *Compiled) compileOp(so *openapi.Operation, po *pb.Operation, auth *pb.A
 					Detector: m.Detector, FormatOnly: m.FormatOnly, m: m})
 			}
 		}
-		op.cases = append(op.cases, c.wireCases(op, fams)...)
+		op.cases = interleave(append(op.cases, c.wireCases(op, fams)...))
 	}
 	return op, nil
+}
+
+// interleave orders cases breadth first: one of each family in turn, each
+// family's cases in their own order. Mutated requests take the cases in
+// order, round robin, so a short run or a low fault ratio still tries every
+// family rather than spending itself on the first family's long list.
+func interleave(cases []Case) []Case {
+	var fams []string
+	by := map[string][]Case{}
+	for _, cs := range cases {
+		if _, ok := by[cs.Family]; !ok {
+			fams = append(fams, cs.Family)
+		}
+		by[cs.Family] = append(by[cs.Family], cs)
+	}
+	out := make([]Case, 0, len(cases))
+	for k := 0; len(out) < len(cases); k++ {
+		for _, f := range fams {
+			if k < len(by[f]) {
+				out = append(out, by[f][k])
+			}
+		}
+	}
+	return out
 }
 
 // authFor returns how an identity with the given secrets authenticates for
@@ -379,6 +408,12 @@ func (c *Compiled) wireCases(op *Op, fams map[string]bool) []Case {
 			out = append(out, Case{Family: FamilyBody, Name: "body/null", Detail: "body: null", Expect: mutate.Reject4xx, w: wireNullBody})
 		}
 	}
+	if fams[FamilyBody] && op.accept != "" {
+		out = append(out, Case{Family: FamilyBody, Name: "body/wrong-accept", Detail: "Accept: application/xml (only " + op.accept + " is documented)",
+			Expect: mutate.NoServerError, w: wireWrongAccept,
+			// 406 and a JSON answer are both fine: not judged against the spec.
+			Framing: true})
+	}
 	if fams[FamilyMethods] {
 		for _, m := range methods {
 			if !c.pathHas(so.Path, m) && c.pathHas(so.Path, so.Method) {
@@ -390,18 +425,31 @@ func (c *Compiled) wireCases(op *Op, fams map[string]bool) []Case {
 			}
 		}
 	}
+	if fams[FamilyMethods] {
+		for _, p := range op.params {
+			if p.p.In == "query" {
+				out = append(out, Case{Family: FamilyMethods, Name: "methods/duplicate-parameter", Detail: "query parameter " + p.p.Name + " given twice",
+					Expect: mutate.NoServerError, w: wireDuplicateQuery, Framing: true})
+				break
+			}
+		}
+	}
 	if fams[FamilyHeaders] {
 		out = append(out,
+			Case{Family: FamilyHeaders, Name: "headers/duplicate", Detail: "a header sent twice with different values", Expect: mutate.NoServerError, w: wireDuplicateHeader, Framing: true},
+			Case{Family: FamilyHeaders, Name: "headers/bare-cr", Detail: "a header value with a bare CR (RFC 9110 forbids it)", Expect: mutate.Reject4xx, w: wireBareCR, Framing: true},
 			Case{Family: FamilyHeaders, Name: "headers/oversized", Detail: "a 16 KiB header", Expect: mutate.NoServerError, w: wireOversizedHeader, Framing: true},
 			Case{Family: FamilyHeaders, Name: "headers/many", Detail: "200 extra headers", Expect: mutate.NoServerError, w: wireManyHeaders, Framing: true},
 		)
 		if op.body != nil {
-			out = append(out, Case{Family: FamilyHeaders, Name: "headers/bad-content-length", Detail: "Content-Length: 12abc", Expect: mutate.Reject4xx, w: wireBadContentLength, Framing: true})
+			out = append(out,
+				Case{Family: FamilyHeaders, Name: "headers/bad-content-length", Detail: "Content-Length: 12abc", Expect: mutate.Reject4xx, w: wireBadContentLength, Framing: true},
+				Case{Family: FamilyHeaders, Name: "headers/bad-transfer-encoding", Detail: "Transfer-Encoding: chunked over a body that is not chunked", Expect: mutate.Reject4xx, w: wireBadChunked, Framing: true})
 		}
 	}
 	if fams[FamilyAuth] && op.secured && len(op.auth) > 0 {
 		out = append(out,
-			Case{Family: FamilyAuth, Name: "auth/no-credentials", Detail: "credentials left out", Expect: mutate.Reject4xx, w: wireNoCredentials},
+			Case{Family: FamilyAuth, Name: "auth/no-credentials", Detail: "no credentials", Expect: mutate.Reject4xx, w: wireNoCredentials},
 			Case{Family: FamilyAuth, Name: "auth/invalid-credentials", Detail: "invalid credentials", Expect: mutate.Reject4xx, w: wireBadCredentials},
 		)
 		if c.secondary && len(op.auth2) > 0 && op.hasResourceParam() {

@@ -32,6 +32,7 @@ func write(t *testing.T, name, body string) string {
 
 func TestExitCodes(t *testing.T) {
 	good := write(t, "good.yaml", "name: g\ntarget: {base_url: http://127.0.0.1:9}\nload: {stages: [{duration: 1s, rate: 1}]}\nrequests: [{path: /}]\n")
+	report := write(t, "r.json", `{"target": "http://192.0.2.1:80", "findings": [{"id": "ab12", "request": "GET / HTTP/1.1\r\n\r\n"}]}`)
 	bad := write(t, "bad.yaml", "name: g\ntarget: {base_url: http://127.0.0.1:9}\nload: {stages: [{duration: 1s, rate: fast}]}\nrequests: [{path: /}]\n")
 	tests := []struct {
 		name   string
@@ -47,8 +48,14 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"explode"}, ExitUsage, "unknown command"},
 		{"run bad scenario", []string{"run", bad}, ExitBadScenario, "expected a number"},
 		{"run zero agents", []string{"run", "--agents", "0", good}, ExitUsage, "--agents must be at least 1"},
-		{"report bad format", []string{"report", "x", "--format", "xml"}, ExitUsage, "--format must be text or json"},
+		{"report bad format", []string{"report", "x", "--format", "xml"}, ExitUsage, "--format must be text, json, junit or sarif"},
 		{"report no run id", []string{"report"}, ExitUsage, "needs 1 argument"},
+		{"replay no args", []string{"replay"}, ExitUsage, "replay needs FINDING"},
+		{"replay report and op", []string{"replay", "x", "--report", good, "--op", "o"}, ExitUsage, "--report or --op, not both"},
+		{"replay report not json", []string{"replay", "abc", "--report", good}, ExitError, "good.yaml: not a barrage JSON report"},
+		{"replay report empty finding", []string{"replay", "", "--report", report}, ExitUsage, "FINDING must not be empty"},
+		{"replay report unknown finding", []string{"replay", "zzz", "--report", report}, ExitError, `no finding "zzz"`},
+		{"replay report blocked target", []string{"replay", "ab", "--report", report}, ExitError, "not allowed"},
 		{"version", []string{"version"}, ExitOK, ""},
 	}
 	for _, tt := range tests {

@@ -198,3 +198,48 @@ func TestCleanTargetHasNoFindings(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// TestLatencyBudget: with openapi.latency_budget set below any real
+// response time, valid responses of every operation are latency-outlier
+// findings naming the budget; an operation's own generous budget silences
+// it. Against the clean shop, nothing else is found.
+func TestLatencyBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	srv := httptest.NewServer(shop.New(shop.Config{}))
+	defer srv.Close()
+	c := startCluster(t, 1)
+	s := string(shopScenario(t, srv.URL))
+	for _, r := range []struct{ old, new string }{
+		{"{duration: 25s, rate: 160}", "{duration: 3s, rate: 60}"},
+		{"ratio: 0.3", "ratio: 0"},
+		{"  # latency_budget: 1s", "  latency_budget: 1us"},
+		{"getProduct: {weight: 1}", "getProduct: {weight: 1, latency_budget: 10m}"},
+	} {
+		if !strings.Contains(s, r.old) {
+			t.Fatalf("scenario lacks %q:\n%s", r.old, s)
+		}
+		s = strings.Replace(s, r.old, r.new, 1)
+	}
+	rep, err := report.Build(c.fuzzRun(t, []byte(s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Oracle != "latency-outlier" || !strings.Contains(f.Evidence, "over the latency budget of 1µs") {
+			t.Errorf("unexpected finding: %s on %s: %s", f.Oracle, f.Operation, f.Evidence)
+			continue
+		}
+		got[f.Operation] = true
+	}
+	for _, op := range []string{"listProducts", "createOrder", "listOrders"} {
+		if !got[op] {
+			t.Errorf("no latency-budget finding on %s; findings on %v", op, got)
+		}
+	}
+	if got["getProduct"] {
+		t.Errorf("getProduct has its own 10m budget but was reported")
+	}
+}

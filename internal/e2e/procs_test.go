@@ -488,7 +488,7 @@ func TestFuzzingFromTheCommandLine(t *testing.T) {
 		t.Fatalf("generate: exit %d\n%s", code, stderr)
 	}
 	b, _ := os.ReadFile(scen)
-	tuned := strings.NewReplacer("{duration: 30s, rate: 20}", "{duration: 6s, rate: 100}", "ratio: 0.05", "ratio: 0.4").Replace(string(b))
+	tuned := strings.NewReplacer("{duration: 30s, rate: 20}", "{duration: 8s, rate: 400}", "ratio: 0.05", "ratio: 0.5").Replace(string(b))
 	os.WriteFile(scen, []byte(tuned), 0o644)
 	if out, stderr, code := barrageCmd(t, barrage, "validate", scen); code != 0 || !strings.Contains(out, "API description") {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, stderr)
@@ -530,6 +530,13 @@ func TestFuzzingFromTheCommandLine(t *testing.T) {
 	rout, rerr, code := barrageCmd(t, barrage, "replay", rep.RunID, fid[:6], "--coordinator", coord)
 	if code != 0 || !strings.Contains(rerr, "HTTP 500") || !strings.Contains(rout, "500") {
 		t.Errorf("replay of %s: exit %d\nstdout:\n%s\nstderr:\n%s", fid, code, rout, rerr)
+	}
+	// Without the run: the coordinator's runs are searched; and from the
+	// JSON report alone, as after a local-mode run.
+	for _, args := range [][]string{{"replay", fid, "--coordinator", coord}, {"replay", fid[:8], "--report", js}} {
+		if rout, rerr, code := barrageCmd(t, barrage, args...); code != 0 || !strings.Contains(rerr, "HTTP 500") || !strings.Contains(rout, "500") {
+			t.Errorf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, rout, rerr)
+		}
 	}
 	_, rerr, code = barrageCmd(t, barrage, "replay", rep.RunID, "--coordinator", coord, "--op", "createOrder", "--case", "0")
 	if code != 0 || !strings.Contains(rerr, "case 0 of createOrder") || !strings.Contains(rerr, "HTTP ") {

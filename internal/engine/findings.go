@@ -53,7 +53,8 @@ type findings struct {
 	e       *eng
 	mu      sync.Mutex
 	m       map[string]*pb.FindingSample
-	outlier []atomic.Int64 // per endpoint, ns
+	outlier []atomic.Int64  // per endpoint, ns
+	budget  []time.Duration // per endpoint, 0: none
 	deg     []degState
 	base    int // endpoint index of the first operation
 }
@@ -65,13 +66,27 @@ func newFindings(e *eng) *findings {
 	for i := range f.outlier {
 		f.outlier[i].Store(int64(outlierNoStats))
 	}
+	f.budget = make([]time.Duration, n)
+	oa := e.a.GetPlan().GetOpenapi()
+	byID := map[string]*pb.Operation{}
+	for _, o := range oa.GetOperations() {
+		byID[o.GetId()] = o
+	}
+	for i, op := range e.api.Ops() {
+		b := oa.GetLatencyBudget()
+		if o := byID[op.O.ID]; o.GetLatencyBudget() != nil {
+			b = o.GetLatencyBudget()
+		}
+		f.budget[f.base+i] = b.AsDuration()
+	}
 	return f
 }
 
-// rate is the shard's asked arrival rate at t (open model), else 0.
+// rate is the whole run's asked arrival rate at t (open model), else 0:
+// the load level a finding is stamped with.
 func (f *findings) rate(t time.Time) float64 {
 	if s, err := f.e.schedule(); err == nil && f.e.a.GetPlan().GetLoad().GetModel() != pb.LoadModel_LOAD_MODEL_CLOSED {
-		return s.RateAt(t.Sub(f.e.cfg.Start)) / float64(max(f.e.a.GetShardCount(), 1))
+		return s.RateAt(t.Sub(f.e.cfg.Start))
 	}
 	return 0
 }
@@ -81,9 +96,16 @@ func (f *findings) rate(t time.Time) float64 {
 func (f *findings) check(s *apireq.Sender, o *evloop.Outcome, hits []apireq.Hit) []apireq.Hit {
 	info := apireq.InfoOf(o.Tag)
 	hits = s.Check(info, o.Status, o.ErrKind, o.Head, o.Body, hits[:0])
-	if o.ErrKind == "" && o.Service > OutlierFloor && int64(o.Service) > f.outlier[o.Ep].Load() {
-		h := apireq.Hit{Oracle: finding.LatencyOutlier,
-			Evidence: fmt.Sprintf("service time %v, over %dx the operation's recent p90", o.Service.Round(time.Millisecond), OutlierFactor)}
+	var ev string
+	switch {
+	case o.ErrKind != "":
+	case f.budget[o.Ep] > 0 && o.Service > f.budget[o.Ep]:
+		ev = fmt.Sprintf("service time %v, over the latency budget of %v", o.Service.Round(time.Millisecond), f.budget[o.Ep])
+	case o.Service > OutlierFloor && int64(o.Service) > f.outlier[o.Ep].Load():
+		ev = fmt.Sprintf("service time %v, over %dx the operation's recent p90", o.Service.Round(time.Millisecond), OutlierFactor)
+	}
+	if ev != "" {
+		h := apireq.Hit{Oracle: finding.LatencyOutlier, Evidence: ev}
 		if cs := s.Case(info); cs != nil {
 			h.Mutation, h.Family, h.Detail = cs.Name, cs.Family, cs.Detail
 		}

@@ -63,6 +63,7 @@ func GenerateScenario(s *Spec, o GenerateOptions) ([]byte, error) {
 
 	b.WriteString("openapi:\n")
 	fmt.Fprintf(&b, "  spec: %s\n", yamlString(o.SpecPath))
+	b.WriteString("  # latency_budget: 1s        # a slower response is a finding (per operation too)\n")
 	b.WriteString("  operations:                 # one entry per operation; weight 0 = skip\n")
 	keys := make([]string, len(s.Operations))
 	width := 0

@@ -305,6 +305,7 @@ paths:
 	//     - {duration: 30s, rate: 20}
 	// openapi:
 	//   spec: shop.yaml
+	//   # latency_budget: 1s        # a slower response is a finding (per operation too)
 	//   operations:                 # one entry per operation; weight 0 = skip
 	//     createOrder: {weight: 1}   # POST /orders — Place an order
 	//     listProducts: {weight: 1}  # GET /products — List products

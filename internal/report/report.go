@@ -20,11 +20,13 @@ import (
 // Report is a run's results. Its JSON form is a public interface; fields
 // are only ever added.
 type Report struct {
-	RunID     string     `json:"run_id"`
-	State     string     `json:"state"`
-	Message   string     `json:"message,omitempty"`
-	Scenario  string     `json:"scenario"`
-	File      string     `json:"file"`
+	RunID    string `json:"run_id"`
+	State    string `json:"state"`
+	Message  string `json:"message,omitempty"`
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	// Target is the base URL the run was aimed at.
+	Target    string     `json:"target"`
 	Model     string     `json:"model"`
 	Seed      uint64     `json:"seed"`
 	Agents    int        `json:"agents"`
@@ -70,12 +72,15 @@ type Finding struct {
 	Count       int64     `json:"count"`
 	FirstSeen   time.Time `json:"first_seen"`
 	// LoadRPS is the asked rate of the agent that saw it first, at that time.
-	LoadRPS  float64 `json:"load_rps,omitempty"`
-	Status   int     `json:"status"`
-	Curl     string  `json:"curl"`
-	Request  string  `json:"request,omitempty"`
-	Response string  `json:"response,omitempty"`
-	Case     int64   `json:"case"`
+	LoadRPS float64 `json:"load_rps,omitempty"`
+	Status  int     `json:"status"`
+	Curl    string  `json:"curl"`
+	Request string  `json:"request,omitempty"`
+	// RequestRaw holds the exact request bytes (base64) when they are not
+	// valid UTF-8 and Request shows them escaped.
+	RequestRaw []byte `json:"request_raw,omitempty"`
+	Response   string `json:"response,omitempty"`
+	Case       int64  `json:"case"`
 }
 
 // Precision states how exact the latency figures are.
@@ -230,6 +235,7 @@ func BuildWithHistograms(res *pb.RunResult) (*Report, *Merged, error) {
 		Message:  st.GetMessage(),
 		Scenario: plan.GetName(),
 		File:     res.GetFileName(),
+		Target:   plan.GetTarget().GetBaseUrl(),
 		Model:    "open",
 		Seed:     plan.GetSeed(),
 		Agents:   int(st.GetShards()),
@@ -376,6 +382,9 @@ func BuildWithHistograms(res *pb.RunResult) (*Report, *Merged, error) {
 			LoadRPS: f.LoadRPS, Status: f.Status, Curl: f.Reproducer(), Request: printable(f.Request),
 			Response: printable(f.ResponseExcerpt), Case: f.Case,
 		})
+		if !utf8.Valid(f.Request) {
+			rep.Findings[len(rep.Findings)-1].RequestRaw = f.Request
+		}
 	}
 	return rep, m, nil
 }

@@ -500,7 +500,9 @@ func (r *Run) Result() (*Result, error) {
 		res.Endpoints = append(res.Endpoints, ew)
 	}
 	for _, f := range r.findings {
-		res.Findings = append(res.Findings, f)
+		// A copy: later windows update the merged sample's count while
+		// the caller encodes this one.
+		res.Findings = append(res.Findings, proto.Clone(f).(*pb.FindingSample))
 	}
 	sort.Slice(res.Findings, func(i, j int) bool {
 		a, b := res.Findings[i], res.Findings[j]

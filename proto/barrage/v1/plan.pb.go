@@ -267,7 +267,10 @@ type OpenAPI struct {
 	// Other local files the description refers to, by path relative to it.
 	Files map[string][]byte `protobuf:"bytes,3,rep,name=files,proto3" json:"files,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Selected operations, in order.
-	Operations    []*Operation `protobuf:"bytes,4,rep,name=operations,proto3" json:"operations,omitempty"`
+	Operations []*Operation `protobuf:"bytes,4,rep,name=operations,proto3" json:"operations,omitempty"`
+	// A response of any operation slower than this (service time) is a
+	// latency-outlier finding; unset: none.
+	LatencyBudget *durationpb.Duration `protobuf:"bytes,5,opt,name=latency_budget,json=latencyBudget,proto3" json:"latency_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +333,13 @@ func (x *OpenAPI) GetOperations() []*Operation {
 	return nil
 }
 
+func (x *OpenAPI) GetLatencyBudget() *durationpb.Duration {
+	if x != nil {
+		return x.LatencyBudget
+	}
+	return nil
+}
+
 // Operation selects one operation of the description.
 type Operation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -343,7 +353,9 @@ type Operation struct {
 	// The operation's method and path template (for reports).
 	Method string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	// See method.
-	Path          string `protobuf:"bytes,5,opt,name=path,proto3" json:"path,omitempty"`
+	Path string `protobuf:"bytes,5,opt,name=path,proto3" json:"path,omitempty"`
+	// Overrides OpenAPI.latency_budget for this operation.
+	LatencyBudget *durationpb.Duration `protobuf:"bytes,6,opt,name=latency_budget,json=latencyBudget,proto3" json:"latency_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -411,6 +423,13 @@ func (x *Operation) GetPath() string {
 		return x.Path
 	}
 	return ""
+}
+
+func (x *Operation) GetLatencyBudget() *durationpb.Duration {
+	if x != nil {
+		return x.LatencyBudget
+	}
+	return nil
 }
 
 // Faults says how many requests are malformed, and how.
@@ -926,24 +945,26 @@ const file_barrage_v1_plan_proto_rawDesc = "" +
 	"\x06window\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06window\x12-\n" +
 	"\aopenapi\x18\a \x01(\v2\x13.barrage.v1.OpenAPIR\aopenapi\x12*\n" +
 	"\x06faults\x18\b \x01(\v2\x12.barrage.v1.FaultsR\x06faults\x12$\n" +
-	"\x04auth\x18\t \x01(\v2\x10.barrage.v1.AuthR\x04auth\"\xd8\x01\n" +
+	"\x04auth\x18\t \x01(\v2\x10.barrage.v1.AuthR\x04auth\"\x9a\x02\n" +
 	"\aOpenAPI\x12\x12\n" +
 	"\x04file\x18\x01 \x01(\tR\x04file\x12\x12\n" +
 	"\x04spec\x18\x02 \x01(\fR\x04spec\x124\n" +
 	"\x05files\x18\x03 \x03(\v2\x1e.barrage.v1.OpenAPI.FilesEntryR\x05files\x125\n" +
 	"\n" +
 	"operations\x18\x04 \x03(\v2\x15.barrage.v1.OperationR\n" +
-	"operations\x1a8\n" +
+	"operations\x12@\n" +
+	"\x0elatency_budget\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\rlatencyBudget\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xd5\x01\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\x97\x02\n" +
 	"\tOperation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06weight\x18\x02 \x01(\rR\x06weight\x129\n" +
 	"\x06params\x18\x03 \x03(\v2!.barrage.v1.Operation.ParamsEntryR\x06params\x12\x16\n" +
 	"\x06method\x18\x04 \x01(\tR\x06method\x12\x12\n" +
-	"\x04path\x18\x05 \x01(\tR\x04path\x1a9\n" +
+	"\x04path\x18\x05 \x01(\tR\x04path\x12@\n" +
+	"\x0elatency_budget\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\rlatencyBudget\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
@@ -1040,21 +1061,23 @@ var file_barrage_v1_plan_proto_depIdxs = []int32{
 	6,  // 6: barrage.v1.Plan.auth:type_name -> barrage.v1.Auth
 	12, // 7: barrage.v1.OpenAPI.files:type_name -> barrage.v1.OpenAPI.FilesEntry
 	4,  // 8: barrage.v1.OpenAPI.operations:type_name -> barrage.v1.Operation
-	13, // 9: barrage.v1.Operation.params:type_name -> barrage.v1.Operation.ParamsEntry
-	14, // 10: barrage.v1.Auth.primary:type_name -> barrage.v1.Auth.PrimaryEntry
-	15, // 11: barrage.v1.Auth.secondary:type_name -> barrage.v1.Auth.SecondaryEntry
-	10, // 12: barrage.v1.Target.headers:type_name -> barrage.v1.Header
-	0,  // 13: barrage.v1.Target.protocol:type_name -> barrage.v1.Protocol
-	16, // 14: barrage.v1.Target.timeout:type_name -> google.protobuf.Duration
-	1,  // 15: barrage.v1.Load.model:type_name -> barrage.v1.LoadModel
-	9,  // 16: barrage.v1.Load.stages:type_name -> barrage.v1.Stage
-	16, // 17: barrage.v1.Stage.duration:type_name -> google.protobuf.Duration
-	10, // 18: barrage.v1.RequestTemplate.headers:type_name -> barrage.v1.Header
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	16, // 9: barrage.v1.OpenAPI.latency_budget:type_name -> google.protobuf.Duration
+	13, // 10: barrage.v1.Operation.params:type_name -> barrage.v1.Operation.ParamsEntry
+	16, // 11: barrage.v1.Operation.latency_budget:type_name -> google.protobuf.Duration
+	14, // 12: barrage.v1.Auth.primary:type_name -> barrage.v1.Auth.PrimaryEntry
+	15, // 13: barrage.v1.Auth.secondary:type_name -> barrage.v1.Auth.SecondaryEntry
+	10, // 14: barrage.v1.Target.headers:type_name -> barrage.v1.Header
+	0,  // 15: barrage.v1.Target.protocol:type_name -> barrage.v1.Protocol
+	16, // 16: barrage.v1.Target.timeout:type_name -> google.protobuf.Duration
+	1,  // 17: barrage.v1.Load.model:type_name -> barrage.v1.LoadModel
+	9,  // 18: barrage.v1.Load.stages:type_name -> barrage.v1.Stage
+	16, // 19: barrage.v1.Stage.duration:type_name -> google.protobuf.Duration
+	10, // 20: barrage.v1.RequestTemplate.headers:type_name -> barrage.v1.Header
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_plan_proto_init() }
