@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/barrage-dev/barrage/internal/version.Version=$(VERSION)
 DEMO_TARGET := 127.0.0.1:18080
 
-.PHONY: help build demo test test-short lint vet fmt-check proto proto-check fuzz bench tools clean
+.PHONY: help build demo deps test test-short lint vet fmt-check proto proto-check fuzz bench tools clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -22,7 +22,21 @@ demo: build ## run scenarios/examples/demo.yaml locally against the bundled test
 	$(BIN)/barrage run scenarios/examples/demo.yaml --json $(BIN)/demo-report.json; \
 	echo "JSON report: $(BIN)/demo-report.json"
 
-test: lint proto-check ## everything CI runs: lint, stale-proto check, all tests with -race
+# Debian packages the tests drive for real: curl and nc run findings'
+# reproducers, openssl makes test certificates, chromium renders the HTML
+# report and the live web view in the browser tests.
+DEPS := curl:curl nc:netcat-openbsd openssl:openssl chromium:chromium
+
+deps: ## install the Debian packages the tests need (when missing; apt-get, as root)
+	@need=(); for d in $(DEPS); do command -v $${d%%:*} >/dev/null || need+=($${d#*:}); done; \
+	if (( $${#need[@]} )); then \
+	  if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	    echo "the tests need: $${need[*]} (install them, e.g. sudo apt-get install $${need[*]})"; exit 1; fi; \
+	  echo "installing $${need[*]}"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${need[@]}" >/dev/null; \
+	fi
+
+test: deps lint proto-check ## everything CI runs: lint, stale-proto check, all tests with -race
 	$(GO) test -race -timeout 25m ./...
 
 test-short: ## unit tests only (no load, no processes)

@@ -43,6 +43,10 @@ type Config struct {
 	Backoff time.Duration
 	// Pod and Node are the Kubernetes pod and node names, when known.
 	Pod, Node string
+	// HTTP is the address of /metrics and /healthz; empty: none.
+	HTTP string
+	// OnHTTP, if set, is called with the bound HTTP address once serving.
+	OnHTTP func(addr string)
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// DialOptions are extra gRPC dial options (transport credentials).
@@ -141,6 +145,13 @@ func Run(ctx context.Context, cfg Config) error {
 		wake:   make(chan struct{}, 1),
 		lostAt: time.Now(),
 	}
+	var stopHTTP func()
+	if cfg.HTTP != "" {
+		var err error
+		if stopHTTP, err = a.startHTTP(ctx, cfg.HTTP); err != nil {
+			return err
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -149,6 +160,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	a.connectLoop(ctx)
 	wg.Wait()
+	if stopHTTP != nil {
+		defer stopHTTP()
+	}
 	// Stop shards still running (ctx is done) and wait for them.
 	a.mu.Lock()
 	for _, s := range a.shards {

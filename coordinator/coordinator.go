@@ -27,6 +27,8 @@ type Config struct {
 	ID string
 	// Listen is the gRPC address; default 127.0.0.1:7000.
 	Listen string
+	// HTTP is the address of the web view and /metrics; empty: none.
+	HTTP string
 	// Advertise is the address other parties should use to reach this
 	// coordinator (published when it leads); default the bound address.
 	Advertise string
@@ -57,6 +59,8 @@ type Config struct {
 	Logger *slog.Logger
 	// OnListen, if set, is called with the bound gRPC address once serving.
 	OnListen func(addr string)
+	// OnHTTP, if set, is called with the bound HTTP address once serving.
+	OnHTTP func(addr string)
 	// OnLead, if set, is called once this coordinator leads and has loaded
 	// the stored runs (it then accepts agents and submissions).
 	OnLead func(addr string)
@@ -133,6 +137,8 @@ type server struct {
 	store *cluster.Store
 	allow *allow.List
 	addr  string
+	// httpAddr is the bound HTTP address, "" without HTTP.
+	httpAddr string
 
 	mu     sync.Mutex
 	leader *cluster.Leader // nil until elected
@@ -203,6 +209,13 @@ func Run(ctx context.Context, cfg Config) error {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)
 
+	var hsrv *httpServer
+	if cfg.HTTP != "" {
+		if hsrv, err = s.startHTTP(cfg.HTTP); err != nil {
+			lis.Close()
+			return err
+		}
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- gs.Serve(lis) }()
 	log.Info("coordinator listening", "addr", s.addr)
@@ -212,6 +225,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	runErr := s.lead(ctx, hs)
 	cancel()
+	if hsrv != nil {
+		hsrv.stop()
+	}
 	hs.Shutdown()
 	stopped := make(chan struct{})
 	go func() {

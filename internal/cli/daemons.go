@@ -47,6 +47,7 @@ func coordinatorCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&endpoints, "etcd-endpoints", "", "etcd client URLs, comma-separated (required)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address")
+	f.StringVar(&cfg.HTTP, "http", "127.0.0.1:7080", "address of the web view and /metrics (empty: none)")
 	f.StringVar(&cfg.Advertise, "advertise", "", "address clients and agents use to reach this coordinator (default: the listen address)")
 	f.StringVar(&cfg.ID, "id", "", "coordinator id (default: host-pid)")
 	f.StringVar(&cfg.Prefix, "etcd-prefix", cfg.Prefix, "etcd key prefix")
@@ -84,6 +85,7 @@ func agentCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&coords, "coordinator", defaultCoordinator(), "coordinator gRPC address(es), comma-separated")
 	f.StringVar(&cfg.Name, "name", cfg.Name, "agent name")
+	f.StringVar(&cfg.HTTP, "http", "", "address of /metrics and /healthz, e.g. :9090 (default: none)")
 	f.StringVar(&allowList, "allow-targets", "", "CIDRs and host names load may go to, comma-separated (default: loopback only)")
 	f.DurationVar(&cfg.DeadMan, "dead-man", cfg.DeadMan, "stop all load when no coordinator was reachable for this long")
 	return cmd

@@ -76,9 +76,17 @@ func (p *progress) line(st *pb.RunStatus) string {
 	if st.GetAskedRps() > 0 {
 		asked = fmt.Sprintf(" (asked %.0f/s)", st.GetAskedRps())
 	}
-	return fmt.Sprintf("%s%s %5.1fs/%.0fs · %d req · %.0f/s%s · p50 %s p99 %s · errors %d · dropped %d · agents %d/%d",
-		bar, phase, elapsed.Seconds(), planned.Seconds(), st.GetRequests(), st.GetRateRps(), asked,
-		fmtDur(st.GetP50().AsDuration()), fmtDur(st.GetP99().AsDuration()), st.GetErrors(), st.GetDropped(),
+	left := ""
+	if planned > 0 && st.GetState() == pb.RunState_RUN_STATE_RUNNING && elapsed > 0 {
+		left = fmt.Sprintf(" · %.0fs left", (planned - elapsed).Seconds())
+	}
+	findings := ""
+	if st.GetFindings() > 0 {
+		findings = fmt.Sprintf(" · findings %d", st.GetFindings())
+	}
+	return fmt.Sprintf("%s%s %5.1fs/%.0fs%s · %d req · %.0f/s%s · p50 %s p99 %s · errors %d · dropped %d%s · agents %d/%d",
+		bar, phase, elapsed.Seconds(), planned.Seconds(), left, st.GetRequests(), st.GetRateRps(), asked,
+		fmtDur(st.GetP50().AsDuration()), fmtDur(st.GetP99().AsDuration()), st.GetErrors(), st.GetDropped(), findings,
 		st.GetShardsAlive(), st.GetShards())
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 func runCmd(e *env) *cobra.Command {
-	var allowList string
+	var allowList, httpAddr string
 	var outs outputs
 	var agents int
 	var o submitOpts
@@ -43,7 +43,7 @@ func runCmd(e *env) *cobra.Command {
 				}
 			}
 			o.agents = agents
-			return e.local(cmd.Context(), args[0], f, o, splitList(allowList), outs)
+			return e.local(cmd.Context(), args[0], f, o, splitList(allowList), httpAddr, outs)
 		},
 	}
 	f := cmd.Flags()
@@ -51,12 +51,13 @@ func runCmd(e *env) *cobra.Command {
 	outs.flags(cmd)
 	f.Uint64Var(&o.seed, "seed", 0, "run seed (default: the scenario's seed, or random)")
 	f.StringVar(&allowList, "allow-targets", "", "CIDRs and host names load may go to (default: loopback only)")
+	f.StringVar(&httpAddr, "http", "127.0.0.1:0", "address of the live web view and /metrics while the run goes (empty: none)")
 	return cmd
 }
 
 // local runs the whole cluster in this process: the same code paths as
 // cluster mode, talking over real gRPC on loopback.
-func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitOpts, allowList []string, outs outputs) error {
+func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitOpts, allowList []string, httpAddr string, outs outputs) error {
 	// Components log warnings only, unless asked for more.
 	log := e.logger()
 	if e.logLevel == "info" {
@@ -101,6 +102,9 @@ func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitO
 	cfg.Grace = 10 * time.Second
 	cfg.Logger = log
 	cfg.OnLead = func(a string) { addrCh <- a }
+	cfg.HTTP = httpAddr
+	var webAddr string
+	cfg.OnHTTP = func(a string) { webAddr = a }
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -139,6 +143,9 @@ func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitO
 		return err
 	}
 	fmt.Fprintf(e.stderr, "run %s: %d agent(s)\n", resp.GetRunId(), resp.GetShards())
+	if webAddr != "" {
+		fmt.Fprintf(e.stderr, "live view: http://%s/runs/%s\n", webAddr, resp.GetRunId())
+	}
 	for _, w := range resp.GetWarnings() {
 		fmt.Fprintln(e.stderr, "warning:", w)
 	}

@@ -221,7 +221,7 @@ func startClusterProcs(t *testing.T, agents int, deadMan string) *clusterProcs {
 	barrage, etcdBin := buildBinaries(t)
 	c := &clusterProcs{barrage: barrage, etcdURL: startEtcd(t, etcdBin), coordAddr: freeAddr(t), targetAddr: freeAddr(t)}
 	start(t, "target", barrage, "target", "--listen", c.targetAddr)
-	c.coordArgs = []string{"coordinator", "--etcd-endpoints", c.etcdURL, "--listen", c.coordAddr,
+	c.coordArgs = []string{"coordinator", "--http", "127.0.0.1:0", "--etcd-endpoints", c.etcdURL, "--listen", c.coordAddr,
 		"--start-delay", "1s", "--leader-ttl", "2s", "--grace", "20s"}
 	c.coord = start(t, "coordinator", barrage, c.coordArgs...)
 	for i := range agents {
@@ -463,7 +463,7 @@ func TestFuzzingFromTheCommandLine(t *testing.T) {
 	etcdURL := startEtcd(t, etcdBin)
 	coord, tgt := freeAddr(t), freeAddr(t)
 	start(t, "shop", barrage, "target", "--api", "shop", "--defects", "server-error,info-leak", "--listen", tgt)
-	start(t, "coordinator", barrage, "coordinator", "--etcd-endpoints", etcdURL, "--listen", coord, "--start-delay", "1s")
+	start(t, "coordinator", barrage, "coordinator", "--http", "127.0.0.1:0", "--etcd-endpoints", etcdURL, "--listen", coord, "--start-delay", "1s")
 	start(t, "agent", barrage, "agent", "--coordinator", coord, "--name", "a1")
 	waitFor(t, "agent", 30*time.Second, func() bool {
 		out, _, code := barrageCmd(t, barrage, "agents", "--coordinator", coord)
