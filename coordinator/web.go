@@ -1,0 +1,7 @@
+package coordinator
+
+import "net/http"
+
+// webRoutes adds the read-only web view.
+func (s *server) webRoutes(mux *http.ServeMux) {
+}
