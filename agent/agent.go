@@ -112,6 +112,7 @@ type agent struct {
 	lostAt    time.Time
 	offset    time.Duration
 	wg        sync.WaitGroup // shard goroutines
+	tally     *tally         // window tallies for /metrics; nil without HTTP
 }
 
 // Run runs the agent until ctx ends. It returns nil on a clean shutdown.
@@ -417,7 +418,7 @@ func (a *agent) assign(ctx context.Context, as *pb.Assignment) {
 			Dial:        a.allow.Dialer(nil),
 			Resolve:     a.allow.Resolve,
 			UserAgent:   "barrage/" + version.Version,
-			Emit:        a.enqueue,
+			Emit:        a.metricsTap(as, a.enqueue),
 			Logger:      a.log,
 		})
 		if err != nil {
