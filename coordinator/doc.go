@@ -1,6 +1,9 @@
 // Package coordinator is the Barrage coordinator daemon. It serves two gRPC
 // services on one port: ControlService for clients (submit, watch, results,
-// cancel, list) and AgentLinkService for agents (one stream each).
+// interval histograms, cancel, list) and AgentLinkService for agents (one
+// stream each). With Config.HTTP it also serves, on another port, the
+// read-only web view (runs, a live run page over server-sent events, agents)
+// and Prometheus /metrics, both derived from the merged result windows.
 //
 // Leadership and state live in etcd (internal/cluster): the coordinator
 // campaigns for leadership at start and serves only as the leader (followers

@@ -25,12 +25,22 @@
 //	_ = total.MergeEncoded(b)                   // on the coordinator
 //	p99 := total.Quantile(0.99)
 //
+// Interval logs: [WriteLog] and [LogWriter] write tagged interval histograms
+// in HdrHistogram's log format (.hlog, version 1.3), which HistogramLogProcessor
+// and HdrHistogramVisualizer read (values are microseconds: give those tools
+// an output value unit ratio of 1000 to see milliseconds); [ReadLog] and
+// [LogReader] read such logs back, as hardened as Decode.
+//
+//	lw, _ := latency.NewLogWriter(w, runStart, "barrage run 42")
+//	_ = lw.Write(latency.Interval{Tag: "login", Start: ws, Length: time.Second, Hist: h})
+//	ivs, _ := latency.ReadLog(r)                // or NewLogReader(r).Next() in a loop
+//
 // [Decode] treats its input as hostile: it rejects payloads larger than
 // [MaxEncodedSize], a geometry other than ours, trailing or truncated data and
 // bucket counts whose sum overflows int64, and it never allocates more than a
 // few MiB, whatever the payload claims.
 //
-// Concurrency: neither type is safe for concurrent use. Give each goroutine
+// Concurrency: no type here is safe for concurrent use. Give each goroutine
 // its own Recorder (or guard it with a mutex) and synchronize access to a
 // Histogram. Distinct values may be used concurrently.
 package latency

@@ -1404,6 +1404,207 @@ func (x *ListRunsResponse) GetRuns() []*RunStatus {
 	return nil
 }
 
+// GetIntervalsRequest names a run.
+type GetIntervalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Run id.
+	RunId         string `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIntervalsRequest) Reset() {
+	*x = GetIntervalsRequest{}
+	mi := &file_barrage_v1_control_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIntervalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIntervalsRequest) ProtoMessage() {}
+
+func (x *GetIntervalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_control_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIntervalsRequest.ProtoReflect.Descriptor instead.
+func (*GetIntervalsRequest) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetIntervalsRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+// Intervals is one window of a run: the results of every shard for one
+// window number, merged per endpoint.
+type Intervals struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Window number (ResultWindow.seq), from 0.
+	Seq int64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Window start, coordinator clock: the earliest start among the shards'
+	// windows.
+	Start *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
+	// Window length: from start to the latest end among the shards' windows.
+	Length *durationpb.Duration `protobuf:"bytes,3,opt,name=length,proto3" json:"length,omitempty"`
+	// Shards whose results for this window are merged here.
+	Shards int32 `protobuf:"varint,4,opt,name=shards,proto3" json:"shards,omitempty"`
+	// Per-endpoint histograms, by endpoint index; endpoints that no shard
+	// reported in this window are left out.
+	Endpoints     []*EndpointInterval `protobuf:"bytes,5,rep,name=endpoints,proto3" json:"endpoints,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Intervals) Reset() {
+	*x = Intervals{}
+	mi := &file_barrage_v1_control_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Intervals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Intervals) ProtoMessage() {}
+
+func (x *Intervals) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_control_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Intervals.ProtoReflect.Descriptor instead.
+func (*Intervals) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Intervals) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Intervals) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *Intervals) GetLength() *durationpb.Duration {
+	if x != nil {
+		return x.Length
+	}
+	return nil
+}
+
+func (x *Intervals) GetShards() int32 {
+	if x != nil {
+		return x.Shards
+	}
+	return 0
+}
+
+func (x *Intervals) GetEndpoints() []*EndpointInterval {
+	if x != nil {
+		return x.Endpoints
+	}
+	return nil
+}
+
+// EndpointInterval holds one endpoint's histograms for one window.
+type EndpointInterval struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Endpoint index in the plan: Plan.requests, then
+	// Plan.openapi.operations (as EndpointWindow.endpoint).
+	Endpoint int32 `protobuf:"varint,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// Latency from the intended start (corrected for coordinated omission) of
+	// every response: all outcome classes but OUTCOME_CLASS_ERROR (a transport
+	// error has no response), the population of the report's latency. In
+	// microseconds, as an HdrHistogram in the V2 compressed encoding (lowest 1,
+	// highest 3,600,000,000, 3 significant digits); an empty histogram when the
+	// endpoint had no response in the window.
+	Latency []byte `protobuf:"bytes,2,opt,name=latency,proto3" json:"latency,omitempty"`
+	// Service time from the actual send of the same responses, same encoding.
+	ServiceTime   []byte `protobuf:"bytes,3,opt,name=service_time,json=serviceTime,proto3" json:"service_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndpointInterval) Reset() {
+	*x = EndpointInterval{}
+	mi := &file_barrage_v1_control_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointInterval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointInterval) ProtoMessage() {}
+
+func (x *EndpointInterval) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_control_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointInterval.ProtoReflect.Descriptor instead.
+func (*EndpointInterval) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *EndpointInterval) GetEndpoint() int32 {
+	if x != nil {
+		return x.Endpoint
+	}
+	return 0
+}
+
+func (x *EndpointInterval) GetLatency() []byte {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
+func (x *EndpointInterval) GetServiceTime() []byte {
+	if x != nil {
+		return x.ServiceTime
+	}
+	return nil
+}
+
 var File_barrage_v1_control_proto protoreflect.FileDescriptor
 
 const file_barrage_v1_control_proto_rawDesc = "" +
@@ -1519,14 +1720,26 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x04node\x18\f \x01(\tR\x04node\"\x11\n" +
 	"\x0fListRunsRequest\"=\n" +
 	"\x10ListRunsResponse\x12)\n" +
-	"\x04runs\x18\x01 \x03(\v2\x15.barrage.v1.RunStatusR\x04runs*\x9b\x01\n" +
+	"\x04runs\x18\x01 \x03(\v2\x15.barrage.v1.RunStatusR\x04runs\",\n" +
+	"\x13GetIntervalsRequest\x12\x15\n" +
+	"\x06run_id\x18\x01 \x01(\tR\x05runId\"\xd6\x01\n" +
+	"\tIntervals\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x120\n" +
+	"\x05start\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x121\n" +
+	"\x06length\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06length\x12\x16\n" +
+	"\x06shards\x18\x04 \x01(\x05R\x06shards\x12:\n" +
+	"\tendpoints\x18\x05 \x03(\v2\x1c.barrage.v1.EndpointIntervalR\tendpoints\"k\n" +
+	"\x10EndpointInterval\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\x05R\bendpoint\x12\x18\n" +
+	"\alatency\x18\x02 \x01(\fR\alatency\x12!\n" +
+	"\fservice_time\x18\x03 \x01(\fR\vserviceTime*\x9b\x01\n" +
 	"\bRunState\x12\x19\n" +
 	"\x15RUN_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RUN_STATE_PENDING\x10\x01\x12\x15\n" +
 	"\x11RUN_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13RUN_STATE_COMPLETED\x10\x03\x12\x14\n" +
 	"\x10RUN_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13RUN_STATE_CANCELLED\x10\x052\xc2\x03\n" +
+	"\x13RUN_STATE_CANCELLED\x10\x052\x8c\x04\n" +
 	"\x0eControlService\x12H\n" +
 	"\tSubmitRun\x12\x1c.barrage.v1.SubmitRunRequest\x1a\x1d.barrage.v1.SubmitRunResponse\x12@\n" +
 	"\bWatchRun\x12\x1b.barrage.v1.WatchRunRequest\x1a\x15.barrage.v1.RunStatus0\x01\x12F\n" +
@@ -1534,7 +1747,8 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\tCancelRun\x12\x1c.barrage.v1.CancelRunRequest\x1a\x1d.barrage.v1.CancelRunResponse\x12K\n" +
 	"\n" +
 	"ListAgents\x12\x1d.barrage.v1.ListAgentsRequest\x1a\x1e.barrage.v1.ListAgentsResponse\x12E\n" +
-	"\bListRuns\x12\x1b.barrage.v1.ListRunsRequest\x1a\x1c.barrage.v1.ListRunsResponseB;Z9github.com/barrage-dev/barrage/proto/barrage/v1;barragev1b\x06proto3"
+	"\bListRuns\x12\x1b.barrage.v1.ListRunsRequest\x1a\x1c.barrage.v1.ListRunsResponse\x12H\n" +
+	"\fGetIntervals\x12\x1f.barrage.v1.GetIntervalsRequest\x1a\x15.barrage.v1.Intervals0\x01B;Z9github.com/barrage-dev/barrage/proto/barrage/v1;barragev1b\x06proto3"
 
 var (
 	file_barrage_v1_control_proto_rawDescOnce sync.Once
@@ -1549,7 +1763,7 @@ func file_barrage_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_barrage_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_barrage_v1_control_proto_goTypes = []any{
 	(RunState)(0),                 // 0: barrage.v1.RunState
 	(*SubmitRunRequest)(nil),      // 1: barrage.v1.SubmitRunRequest
@@ -1568,63 +1782,71 @@ var file_barrage_v1_control_proto_goTypes = []any{
 	(*AgentInfo)(nil),             // 14: barrage.v1.AgentInfo
 	(*ListRunsRequest)(nil),       // 15: barrage.v1.ListRunsRequest
 	(*ListRunsResponse)(nil),      // 16: barrage.v1.ListRunsResponse
-	nil,                           // 17: barrage.v1.SubmitRunRequest.EnvEntry
-	nil,                           // 18: barrage.v1.SubmitRunRequest.FilesEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
-	(*Plan)(nil),                  // 21: barrage.v1.Plan
-	(*EndpointWindow)(nil),        // 22: barrage.v1.EndpointWindow
-	(*FindingSample)(nil),         // 23: barrage.v1.FindingSample
-	(*ShardRef)(nil),              // 24: barrage.v1.ShardRef
+	(*GetIntervalsRequest)(nil),   // 17: barrage.v1.GetIntervalsRequest
+	(*Intervals)(nil),             // 18: barrage.v1.Intervals
+	(*EndpointInterval)(nil),      // 19: barrage.v1.EndpointInterval
+	nil,                           // 20: barrage.v1.SubmitRunRequest.EnvEntry
+	nil,                           // 21: barrage.v1.SubmitRunRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	(*Plan)(nil),                  // 24: barrage.v1.Plan
+	(*EndpointWindow)(nil),        // 25: barrage.v1.EndpointWindow
+	(*FindingSample)(nil),         // 26: barrage.v1.FindingSample
+	(*ShardRef)(nil),              // 27: barrage.v1.ShardRef
 }
 var file_barrage_v1_control_proto_depIdxs = []int32{
-	17, // 0: barrage.v1.SubmitRunRequest.env:type_name -> barrage.v1.SubmitRunRequest.EnvEntry
-	18, // 1: barrage.v1.SubmitRunRequest.files:type_name -> barrage.v1.SubmitRunRequest.FilesEntry
+	20, // 0: barrage.v1.SubmitRunRequest.env:type_name -> barrage.v1.SubmitRunRequest.EnvEntry
+	21, // 1: barrage.v1.SubmitRunRequest.files:type_name -> barrage.v1.SubmitRunRequest.FilesEntry
 	0,  // 2: barrage.v1.RunStatus.state:type_name -> barrage.v1.RunState
-	19, // 3: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
-	19, // 4: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
-	19, // 5: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
-	20, // 6: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
-	20, // 7: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
-	20, // 8: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
+	22, // 3: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
+	22, // 4: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
+	22, // 5: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
+	23, // 6: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
+	23, // 7: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
+	23, // 8: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
 	4,  // 9: barrage.v1.RunResult.status:type_name -> barrage.v1.RunStatus
-	21, // 10: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
-	22, // 11: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
+	24, // 10: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
+	25, // 11: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
 	7,  // 12: barrage.v1.RunResult.timeline:type_name -> barrage.v1.TimelinePoint
 	8,  // 13: barrage.v1.RunResult.shards:type_name -> barrage.v1.ShardSummary
 	9,  // 14: barrage.v1.RunResult.events:type_name -> barrage.v1.RunEvent
-	23, // 15: barrage.v1.RunResult.findings:type_name -> barrage.v1.FindingSample
-	19, // 16: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
-	20, // 17: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
-	20, // 18: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
-	20, // 19: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
-	20, // 20: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
-	20, // 21: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
-	20, // 22: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
-	19, // 23: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
+	26, // 15: barrage.v1.RunResult.findings:type_name -> barrage.v1.FindingSample
+	22, // 16: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
+	23, // 17: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
+	23, // 18: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
+	23, // 19: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
+	23, // 20: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
+	23, // 21: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
+	23, // 22: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
+	22, // 23: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
 	0,  // 24: barrage.v1.CancelRunResponse.state:type_name -> barrage.v1.RunState
 	14, // 25: barrage.v1.ListAgentsResponse.agents:type_name -> barrage.v1.AgentInfo
-	19, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
-	20, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
-	24, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
+	22, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
+	23, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
+	27, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
 	4,  // 29: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
-	1,  // 30: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
-	3,  // 31: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
-	5,  // 32: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
-	10, // 33: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
-	12, // 34: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
-	15, // 35: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
-	2,  // 36: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
-	4,  // 37: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
-	6,  // 38: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
-	11, // 39: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
-	13, // 40: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
-	16, // 41: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
-	36, // [36:42] is the sub-list for method output_type
-	30, // [30:36] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	22, // 30: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
+	23, // 31: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
+	19, // 32: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
+	1,  // 33: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
+	3,  // 34: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
+	5,  // 35: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
+	10, // 36: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
+	12, // 37: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
+	15, // 38: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
+	17, // 39: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
+	2,  // 40: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
+	4,  // 41: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
+	6,  // 42: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
+	11, // 43: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
+	13, // 44: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
+	16, // 45: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
+	18, // 46: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
+	40, // [40:47] is the sub-list for method output_type
+	33, // [33:40] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_control_proto_init() }
@@ -1640,7 +1862,7 @@ func file_barrage_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_barrage_v1_control_proto_rawDesc), len(file_barrage_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	ControlService_CancelRun_FullMethodName    = "/barrage.v1.ControlService/CancelRun"
 	ControlService_ListAgents_FullMethodName   = "/barrage.v1.ControlService/ListAgents"
 	ControlService_ListRuns_FullMethodName     = "/barrage.v1.ControlService/ListRuns"
+	ControlService_GetIntervals_FullMethodName = "/barrage.v1.ControlService/GetIntervals"
 )
 
 // ControlServiceClient is the client API for ControlService service.
@@ -49,6 +50,13 @@ type ControlServiceClient interface {
 	ListAgents(ctx context.Context, in *ListAgentsRequest, opts ...grpc.CallOption) (*ListAgentsResponse, error)
 	// ListRuns lists runs, newest first.
 	ListRuns(ctx context.Context, in *ListRunsRequest, opts ...grpc.CallOption) (*ListRunsResponse, error)
+	// GetIntervals streams a run's latency histograms window by window, every
+	// shard's results of a window merged, in window order: the material of
+	// HdrHistogram interval logs. The windows counted are exactly those in
+	// GetRunResult's endpoints, so the intervals of an endpoint add up to its
+	// merged histograms. For a run still going: the windows stored so far (the
+	// newest may still lack shards). An unknown run gets NOT_FOUND.
+	GetIntervals(ctx context.Context, in *GetIntervalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Intervals], error)
 }
 
 type controlServiceClient struct {
@@ -128,6 +136,25 @@ func (c *controlServiceClient) ListRuns(ctx context.Context, in *ListRunsRequest
 	return out, nil
 }
 
+func (c *controlServiceClient) GetIntervals(ctx context.Context, in *GetIntervalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Intervals], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ControlService_ServiceDesc.Streams[1], ControlService_GetIntervals_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GetIntervalsRequest, Intervals]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ControlService_GetIntervalsClient = grpc.ServerStreamingClient[Intervals]
+
 // ControlServiceServer is the server API for ControlService service.
 // All implementations must embed UnimplementedControlServiceServer
 // for forward compatibility.
@@ -150,6 +177,13 @@ type ControlServiceServer interface {
 	ListAgents(context.Context, *ListAgentsRequest) (*ListAgentsResponse, error)
 	// ListRuns lists runs, newest first.
 	ListRuns(context.Context, *ListRunsRequest) (*ListRunsResponse, error)
+	// GetIntervals streams a run's latency histograms window by window, every
+	// shard's results of a window merged, in window order: the material of
+	// HdrHistogram interval logs. The windows counted are exactly those in
+	// GetRunResult's endpoints, so the intervals of an endpoint add up to its
+	// merged histograms. For a run still going: the windows stored so far (the
+	// newest may still lack shards). An unknown run gets NOT_FOUND.
+	GetIntervals(*GetIntervalsRequest, grpc.ServerStreamingServer[Intervals]) error
 	mustEmbedUnimplementedControlServiceServer()
 }
 
@@ -177,6 +211,9 @@ func (UnimplementedControlServiceServer) ListAgents(context.Context, *ListAgents
 }
 func (UnimplementedControlServiceServer) ListRuns(context.Context, *ListRunsRequest) (*ListRunsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRuns not implemented")
+}
+func (UnimplementedControlServiceServer) GetIntervals(*GetIntervalsRequest, grpc.ServerStreamingServer[Intervals]) error {
+	return status.Error(codes.Unimplemented, "method GetIntervals not implemented")
 }
 func (UnimplementedControlServiceServer) mustEmbedUnimplementedControlServiceServer() {}
 func (UnimplementedControlServiceServer) testEmbeddedByValue()                        {}
@@ -300,6 +337,17 @@ func _ControlService_ListRuns_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ControlService_GetIntervals_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetIntervalsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControlServiceServer).GetIntervals(m, &grpc.GenericServerStream[GetIntervalsRequest, Intervals]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ControlService_GetIntervalsServer = grpc.ServerStreamingServer[Intervals]
+
 // ControlService_ServiceDesc is the grpc.ServiceDesc for ControlService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -332,6 +380,11 @@ var ControlService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchRun",
 			Handler:       _ControlService_WatchRun_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "GetIntervals",
+			Handler:       _ControlService_GetIntervals_Handler,
 			ServerStreams: true,
 		},
 	},
