@@ -347,12 +347,22 @@ func (a *agent) sender(ctx context.Context, stream grpc.BidiStreamingClient[pb.A
 	sent := map[windowKey]bool{}
 	t := time.NewTicker(hb)
 	defer t.Stop()
+	lastCPU, cpuOK := processCPU()
+	lastAt := time.Now()
 	beat := func() error {
 		a.mu.Lock()
 		off := a.offset
 		a.mu.Unlock()
+		pct := -1.0
+		if cpu, ok := processCPU(); ok && cpuOK {
+			now := time.Now()
+			if wall := now.Sub(lastAt); wall > 0 {
+				pct = 100 * float64(cpu-lastCPU) / float64(wall)
+			}
+			lastCPU, lastAt = cpu, now
+		}
 		return stream.Send(&pb.AgentMessage{Msg: &pb.AgentMessage_Heartbeat{Heartbeat: &pb.Heartbeat{
-			SentAt: timestamppb.Now(), ClockOffset: durationpb.New(off), Active: a.active(),
+			SentAt: timestamppb.Now(), ClockOffset: durationpb.New(off), Active: a.active(), CpuPercent: pct,
 		}}})
 	}
 	if err := beat(); err != nil {

@@ -230,6 +230,7 @@ func (s *server) handleAgentMessage(ctx context.Context, ac *agentConn, member *
 			Version: prev.Version, Cpus: prev.Cpus, ConnectedAt: prev.ConnectedAt,
 			ClockOffset: m.Heartbeat.GetClockOffset(), Shards: m.Heartbeat.GetActive(),
 			CoordinatorId: prev.CoordinatorId, Pod: prev.Pod, Node: prev.Node,
+			CpuPercent: m.Heartbeat.GetCpuPercent(),
 		}
 		changed := prev.GetClockOffset().AsDuration() != info.GetClockOffset().AsDuration() || len(prev.GetShards()) != len(info.GetShards())
 		ac.info = info

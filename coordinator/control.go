@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -287,6 +288,21 @@ func (s *server) ListAgents(ctx context.Context, _ *pb.ListAgentsRequest) (*pb.L
 	agents, err := s.store.Agents(ctx)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "%v", err)
+	}
+	// What changes every heartbeat is not stored: take it from the agents
+	// connected here.
+	for i, a := range agents {
+		ac := s.agent(a.GetAgentId())
+		if ac == nil {
+			continue
+		}
+		ac.mu.Lock()
+		cpu := ac.info.GetCpuPercent()
+		ac.mu.Unlock()
+		a = proto.Clone(a).(*pb.AgentInfo)
+		a.CpuPercent = cpu
+		a.LastSeen = timestamppb.New(time.Unix(0, ac.lastSeen.Load()))
+		agents[i] = a
 	}
 	sort.Slice(agents, func(i, j int) bool {
 		if agents[i].GetName() != agents[j].GetName() {

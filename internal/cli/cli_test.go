@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/barrage-dev/barrage/internal/latency"
 )
 
 func runMain(t *testing.T, args ...string) (string, string, int) {
@@ -48,7 +50,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"explode"}, ExitUsage, "unknown command"},
 		{"run bad scenario", []string{"run", bad}, ExitBadScenario, "expected a number"},
 		{"run zero agents", []string{"run", "--agents", "0", good}, ExitUsage, "--agents must be at least 1"},
-		{"report bad format", []string{"report", "x", "--format", "xml"}, ExitUsage, "--format must be text, json, junit or sarif"},
+		{"report bad format", []string{"report", "x", "--format", "xml"}, ExitUsage, "--format must be text, json, junit, sarif, html or hlog"},
 		{"report no run id", []string{"report"}, ExitUsage, "needs 1 argument"},
 		{"replay no args", []string{"replay"}, ExitUsage, "replay needs FINDING"},
 		{"replay report and op", []string{"replay", "x", "--report", good, "--op", "o"}, ExitUsage, "--report or --op, not both"},
@@ -95,8 +97,11 @@ requests:
   - {name: ok, weight: 3, path: "/ok/{{seq}}"}
   - {name: broken, path: /x}
 `, srv.URL))
-	jsonOut := filepath.Join(t.TempDir(), "r.json")
-	stdout, stderr, code := runMain(t, "run", scen, "--agents", "2", "--seed", "7", "--json", jsonOut, "--log-level", "error")
+	dir := t.TempDir()
+	jsonOut := filepath.Join(dir, "r.json")
+	htmlOut, hlogOut, saved := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.hlog"), filepath.Join(dir, "r.barrage")
+	stdout, stderr, code := runMain(t, "run", scen, "--agents", "2", "--seed", "7", "--json", jsonOut, "--log-level", "error",
+		"--html", htmlOut, "--hlog", hlogOut, "--save", saved)
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -140,5 +145,54 @@ requests:
 		if _, ok := lat[k]; !ok {
 			t.Errorf("endpoints[0].latency_ms.%s missing", k)
 		}
+	}
+	checkOutputs(t, htmlOut, hlogOut, saved, 200)
+}
+
+// checkOutputs checks the files run --html/--hlog/--save wrote, and that
+// report reads the saved results as it would a run id.
+func checkOutputs(t *testing.T, htmlOut, hlogOut, saved string, requests int64) {
+	t.Helper()
+	h, err := os.ReadFile(htmlOut)
+	if err != nil || !strings.Contains(string(h), `data-plot="spectrum"`) || !strings.Contains(string(h), "local-json") {
+		t.Errorf("HTML report (%v): %.300s", err, h)
+	}
+	f, err := os.Open(hlogOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ivs, err := latency.ReadLog(f)
+	if err != nil {
+		t.Fatalf("hlog: %v", err)
+	}
+	var all int64
+	for _, iv := range ivs {
+		if iv.Tag == "all" {
+			all += iv.Hist.Count()
+		}
+	}
+	if all != requests {
+		t.Errorf("hlog 'all' intervals hold %d responses, want %d", all, requests)
+	}
+	stdout, stderr, code := runMain(t, "report", saved)
+	if code != ExitOK || !strings.Contains(stdout, "local-json") || !strings.Contains(stdout, "COMPLETED") {
+		t.Errorf("report of the saved file: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runMain(t, "report", saved, "--compare", saved)
+	if code != ExitOK || !strings.Contains(stdout, "against baseline") || strings.Contains(stdout, "worse") {
+		t.Errorf("a run compared with itself: exit %d\n%s%s", code, stdout, stderr)
+	}
+	cmp := filepath.Join(filepath.Dir(saved), "cmp.html")
+	if _, stderr, code := runMain(t, "report", saved, "--compare", saved, "--format", "html", "-o", cmp); code != ExitOK {
+		t.Errorf("html comparison: exit %d %s", code, stderr)
+	} else if b, _ := os.ReadFile(cmp); !strings.Contains(string(b), `data-plot="compare-spectrum"`) {
+		t.Errorf("comparison page lacks the overlaid spectra: %.300s", b)
+	}
+	if _, stderr, code := runMain(t, "report", saved, "--format", "hlog"); code != ExitUsage || !strings.Contains(stderr, "needs the run on a coordinator") {
+		t.Errorf("hlog from a saved file: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := runMain(t, "report", htmlOut); code != ExitError || !strings.Contains(stderr, "not a file written by --save") {
+		t.Errorf("report of a non-saved file: exit %d %s", code, stderr)
 	}
 }

@@ -160,18 +160,21 @@ func (c *client) result(ctx context.Context, runID string) (*pb.RunResult, error
 
 // outputs are the report files a run may write besides the terminal text.
 type outputs struct {
-	json, junit, sarif string
+	json, junit, sarif, html, hlog, save string
 }
 
 func (o *outputs) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.json, "json", "", "also write the JSON report to this file")
 	cmd.Flags().StringVar(&o.junit, "junit", "", "also write JUnit XML (the run's checks and findings as test cases) to this file")
 	cmd.Flags().StringVar(&o.sarif, "sarif", "", "also write the findings as SARIF 2.1.0 to this file")
+	cmd.Flags().StringVar(&o.html, "html", "", "also write the self-contained HTML report (plots, findings) to this file")
+	cmd.Flags().StringVar(&o.hlog, "hlog", "", "also write per-endpoint interval histograms in the HdrHistogram log format to this file")
+	cmd.Flags().StringVar(&o.save, "save", "", "also save the complete results to this file (for barrage report FILE and --compare)")
 }
 
 // finish prints the report (text to stdout, files as asked) and turns the
 // run's state into the exit code.
-func (e *env) finish(res *pb.RunResult, out outputs) error {
+func (e *env) finish(ctx context.Context, c *client, res *pb.RunResult, out outputs) error {
 	rep, err := report.Build(res)
 	if err != nil {
 		return fmt.Errorf("build report: %w", err)
@@ -187,7 +190,8 @@ func (e *env) finish(res *pb.RunResult, out outputs) error {
 	for _, f := range []struct {
 		path  string
 		write func(io.Writer, *pb.RunResult) error
-	}{{out.junit, report.WriteJUnit}, {out.sarif, report.WriteSARIF}} {
+	}{{out.junit, report.WriteJUnit}, {out.sarif, report.WriteSARIF}, {out.html, writeHTML}, {out.save, saveResult},
+		{out.hlog, func(w io.Writer, res *pb.RunResult) error { return writeHlog(ctx, c, res, w) }}} {
 		if f.path == "" {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/barrage-dev/barrage/internal/htmlreport"
 	"github.com/barrage-dev/barrage/internal/openapi"
 	"github.com/barrage-dev/barrage/internal/report"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -57,7 +59,7 @@ func submitCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.finish(res, outs)
+			return e.finish(ctx, c, res, outs)
 		},
 	}
 	addCoordinatorFlag(cmd, &addr)
@@ -98,55 +100,102 @@ func watchCmd(e *env) *cobra.Command {
 }
 
 func reportCmd(e *env) *cobra.Command {
-	var addr, format, out string
+	var addr, format, out, compare string
 	cmd := &cobra.Command{
-		Use:   "report RUN",
-		Short: "Print a run's report (text or JSON)",
-		Args:  exactArgs("RUN"),
+		Use:   "report RUN|FILE",
+		Short: "Print or write a run's report: text, json, junit, sarif, html or hlog; --compare another run",
+		Long: `report prints a run's report, or writes it with -o. RUN is a run id the
+coordinator knows, or a file written by run/submit --save.
+
+Formats: text (the terminal report), json (the public JSON report), junit
+(checks and findings as test cases), sarif (findings), html (one
+self-contained file with plots and findings), hlog (per-endpoint interval
+histograms in the HdrHistogram log format; needs the coordinator).
+
+--compare BASE compares the run with a baseline run (a run id or a saved
+file): text shows the deltas, html overlays the latency spectra.`,
+		Args: exactArgs("RUN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
-			case "text", "json", "junit", "sarif":
+			case "text", "json", "junit", "sarif", "html", "hlog":
 			default:
-				return usageErr("--format must be text, json, junit or sarif, not %q", format)
+				return usageErr("--format must be text, json, junit, sarif, html or hlog, not %q", format)
 			}
-			c, err := dial(addr)
+			if compare != "" && format != "text" && format != "html" {
+				return usageErr("--compare writes text or html, not %s", format)
+			}
+			ctx := cmd.Context()
+			src := &resultSource{addr: addr}
+			defer src.close()
+			res, err := src.load(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			res, err := c.result(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			rep, err := report.Build(res)
-			if err != nil {
-				return fmt.Errorf("build report: %w", err)
-			}
-			w := e.stdout
-			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return fmt.Errorf("write report: %w", err)
+			var base *pb.RunResult
+			if compare != "" {
+				if base, err = src.load(ctx, compare); err != nil {
+					return err
 				}
-				defer f.Close()
-				w = f
 			}
-			switch format {
-			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			case "junit":
-				return report.WriteJUnit(w, res)
-			case "sarif":
-				return report.WriteSARIF(w, res)
+			if format == "hlog" && src.c == nil {
+				return usageErr("--format hlog needs the run on a coordinator (a saved file holds no interval histograms; use run --hlog FILE)")
 			}
-			return report.WriteText(w, rep)
+			write := func(w io.Writer) error {
+				switch {
+				case base != nil && format == "html":
+					return htmlreport.WriteCompare(w, base, res, htmlreport.Options{})
+				case base != nil:
+					a, err := report.Build(base)
+					if err != nil {
+						return fmt.Errorf("build report: %w", err)
+					}
+					b, err := report.Build(res)
+					if err != nil {
+						return fmt.Errorf("build report: %w", err)
+					}
+					return report.WriteCompareText(w, report.Compare(a, b))
+				}
+				switch format {
+				case "json":
+					rep, err := report.Build(res)
+					if err != nil {
+						return fmt.Errorf("build report: %w", err)
+					}
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				case "junit":
+					return report.WriteJUnit(w, res)
+				case "sarif":
+					return report.WriteSARIF(w, res)
+				case "html":
+					return writeHTML(w, res)
+				case "hlog":
+					return writeHlog(ctx, src.c, res, w)
+				}
+				rep, err := report.Build(res)
+				if err != nil {
+					return fmt.Errorf("build report: %w", err)
+				}
+				return report.WriteText(w, rep)
+			}
+			if out != "" && out != "-" {
+				if err := writeFile(out, write); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "wrote %s\n", out)
+				return nil
+			}
+			if format == "html" && isTerminal(e.stdout) {
+				return usageErr("--format html writes a whole page: give -o FILE")
+			}
+			return write(e.stdout)
 		},
 	}
 	addCoordinatorFlag(cmd, &addr)
-	cmd.Flags().StringVar(&format, "format", "text", "text, json, junit (checks and findings as test cases) or sarif (findings)")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json, junit, sarif, html or hlog")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	cmd.Flags().StringVar(&compare, "compare", "", "baseline run (id or saved file) to compare with")
 	return cmd
 }
 

@@ -167,7 +167,7 @@ func (e *env) local(ctx context.Context, path string, f *scenarioFile, o submitO
 	if err != nil {
 		return err
 	}
-	return e.finish(res, outs)
+	return e.finish(rctx, c, res, outs)
 }
 
 // waitAgents waits until n agents are registered.

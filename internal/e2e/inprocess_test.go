@@ -55,6 +55,7 @@ func testLogger(t *testing.T) *slog.Logger {
 // cluster is an in-process cluster: embedded etcd, one coordinator, agents.
 type cluster struct {
 	addr   string
+	web    string // the coordinator's HTTP address
 	ctl    pb.ControlServiceClient
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -84,6 +85,8 @@ func startCluster(t *testing.T, agents int) *cluster {
 	cfg.Listen, cfg.Etcd, cfg.ID, cfg.Logger = "127.0.0.1:0", cli, "c1", log
 	cfg.StartDelay = 500 * time.Millisecond
 	cfg.OnLead = func(a string) { lead <- a }
+	cfg.HTTP = "127.0.0.1:0"
+	cfg.OnHTTP = func(a string) { c.web = a }
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()

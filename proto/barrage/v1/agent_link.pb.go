@@ -582,7 +582,10 @@ type Heartbeat struct {
 	// Hello/Welcome round trip.
 	ClockOffset *durationpb.Duration `protobuf:"bytes,2,opt,name=clock_offset,json=clockOffset,proto3" json:"clock_offset,omitempty"`
 	// Shards the agent is running now.
-	Active        []*ShardRef `protobuf:"bytes,3,rep,name=active,proto3" json:"active,omitempty"`
+	Active []*ShardRef `protobuf:"bytes,3,rep,name=active,proto3" json:"active,omitempty"`
+	// The agent process's CPU use since its previous heartbeat, in percent of
+	// one core (200 = two cores busy); negative when unknown.
+	CpuPercent    float64 `protobuf:"fixed64,4,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -636,6 +639,13 @@ func (x *Heartbeat) GetActive() []*ShardRef {
 		return x.Active
 	}
 	return nil
+}
+
+func (x *Heartbeat) GetCpuPercent() float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
 }
 
 // Assignment gives an agent one shard of a run.
@@ -1459,11 +1469,13 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"receivedAt\x123\n" +
 	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12H\n" +
 	"\x12heartbeat_interval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12%\n" +
-	"\x0ecoordinator_id\x18\x04 \x01(\tR\rcoordinatorId\"\xac\x01\n" +
+	"\x0ecoordinator_id\x18\x04 \x01(\tR\rcoordinatorId\"\xcd\x01\n" +
 	"\tHeartbeat\x123\n" +
 	"\asent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12<\n" +
 	"\fclock_offset\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vclockOffset\x12,\n" +
-	"\x06active\x18\x03 \x03(\v2\x14.barrage.v1.ShardRefR\x06active\"\x84\x02\n" +
+	"\x06active\x18\x03 \x03(\v2\x14.barrage.v1.ShardRefR\x06active\x12\x1f\n" +
+	"\vcpu_percent\x18\x04 \x01(\x01R\n" +
+	"cpuPercent\"\x84\x02\n" +
 	"\n" +
 	"Assignment\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +

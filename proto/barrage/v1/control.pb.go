@@ -1202,7 +1202,13 @@ type AgentInfo struct {
 	// Kubernetes pod name, when known.
 	Pod string `protobuf:"bytes,11,opt,name=pod,proto3" json:"pod,omitempty"`
 	// Kubernetes node name, when known.
-	Node          string `protobuf:"bytes,12,opt,name=node,proto3" json:"node,omitempty"`
+	Node string `protobuf:"bytes,12,opt,name=node,proto3" json:"node,omitempty"`
+	// CPU use of the agent process over its last heartbeat interval, in
+	// percent of one core; negative when unknown. Live on the coordinator
+	// the agent is connected to (not stored in etcd).
+	CpuPercent float64 `protobuf:"fixed64,13,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	// When the coordinator last heard from the agent (heartbeat or window).
+	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1319,6 +1325,20 @@ func (x *AgentInfo) GetNode() string {
 		return x.Node
 	}
 	return ""
+}
+
+func (x *AgentInfo) GetCpuPercent() float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return 0
+}
+
+func (x *AgentInfo) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
 }
 
 // ListRunsRequest has no fields yet.
@@ -1703,7 +1723,7 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\x0e2\x14.barrage.v1.RunStateR\x05state\"\x13\n" +
 	"\x11ListAgentsRequest\"C\n" +
 	"\x12ListAgentsResponse\x12-\n" +
-	"\x06agents\x18\x01 \x03(\v2\x15.barrage.v1.AgentInfoR\x06agents\"\x96\x03\n" +
+	"\x06agents\x18\x01 \x03(\v2\x15.barrage.v1.AgentInfoR\x06agents\"\xf0\x03\n" +
 	"\tAgentInfo\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1717,7 +1737,10 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x0ecoordinator_id\x18\n" +
 	" \x01(\tR\rcoordinatorId\x12\x10\n" +
 	"\x03pod\x18\v \x01(\tR\x03pod\x12\x12\n" +
-	"\x04node\x18\f \x01(\tR\x04node\"\x11\n" +
+	"\x04node\x18\f \x01(\tR\x04node\x12\x1f\n" +
+	"\vcpu_percent\x18\r \x01(\x01R\n" +
+	"cpuPercent\x127\n" +
+	"\tlast_seen\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\x11\n" +
 	"\x0fListRunsRequest\"=\n" +
 	"\x10ListRunsResponse\x12)\n" +
 	"\x04runs\x18\x01 \x03(\v2\x15.barrage.v1.RunStatusR\x04runs\",\n" +
@@ -1824,29 +1847,30 @@ var file_barrage_v1_control_proto_depIdxs = []int32{
 	22, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
 	23, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
 	27, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
-	4,  // 29: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
-	22, // 30: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
-	23, // 31: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
-	19, // 32: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
-	1,  // 33: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
-	3,  // 34: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
-	5,  // 35: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
-	10, // 36: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
-	12, // 37: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
-	15, // 38: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
-	17, // 39: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
-	2,  // 40: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
-	4,  // 41: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
-	6,  // 42: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
-	11, // 43: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
-	13, // 44: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
-	16, // 45: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
-	18, // 46: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
-	40, // [40:47] is the sub-list for method output_type
-	33, // [33:40] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	22, // 29: barrage.v1.AgentInfo.last_seen:type_name -> google.protobuf.Timestamp
+	4,  // 30: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
+	22, // 31: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
+	23, // 32: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
+	19, // 33: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
+	1,  // 34: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
+	3,  // 35: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
+	5,  // 36: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
+	10, // 37: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
+	12, // 38: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
+	15, // 39: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
+	17, // 40: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
+	2,  // 41: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
+	4,  // 42: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
+	6,  // 43: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
+	11, // 44: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
+	13, // 45: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
+	16, // 46: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
+	18, // 47: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
+	41, // [41:48] is the sub-list for method output_type
+	34, // [34:41] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_control_proto_init() }
