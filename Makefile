@@ -19,8 +19,8 @@ demo: build ## run scenarios/examples/demo.yaml locally against the bundled test
 	@$(BIN)/barrage target --listen $(DEMO_TARGET) --log-level warn & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null || true' EXIT; \
 	for i in $$(seq 100); do (exec 3<>/dev/tcp/$(subst :,/,$(DEMO_TARGET))) 2>/dev/null && break; sleep 0.05; done; \
-	$(BIN)/barrage run scenarios/examples/demo.yaml --json $(BIN)/demo-report.json; \
-	echo "JSON report: $(BIN)/demo-report.json"
+	$(BIN)/barrage run scenarios/examples/demo.yaml --json $(BIN)/demo-report.json --html $(BIN)/demo-report.html; \
+	echo "JSON report: $(BIN)/demo-report.json · HTML report (open it in a browser): $(BIN)/demo-report.html"
 
 # Debian packages the tests drive for real: curl and nc run findings'
 # reproducers, openssl makes test certificates, chromium renders the HTML
@@ -37,7 +37,8 @@ deps: ## install the Debian packages the tests need (when missing; apt-get, as r
 	fi
 
 test: deps lint proto-check ## everything CI runs: lint, stale-proto check, all tests with -race
-	$(GO) test -race -timeout 25m ./...
+	BARRAGE_ARTIFACTS=$(CURDIR)/$(BIN)/artifacts $(GO) test -race -timeout 25m ./...
+	@echo "browser screenshots: $(BIN)/artifacts/"
 
 test-short: ## unit tests only (no load, no processes)
 	$(GO) test -race -short ./...
