@@ -188,15 +188,33 @@ func (c *charts) timeline() (latencyChart, throughput template.HTML) {
 		start = min(0, c.rep.Timeline[0].OffsetS)
 	}
 	xAxis := plot.Axis{Label: "time since start", Unit: plot.Seconds, Min: start, Max: end}
-	mk := func(name string, color string, dashed bool, v func(tsPoint) float64) plot.Series {
-		s := plot.Series{Name: name, Color: color, Dashed: dashed, Points: make([]plot.Point, 0, len(ts)+4)}
+	// The throughput chart leaves out the tail after the planned end: the
+	// final window only collects the answers still in flight, and its
+	// near-zero rate would read as a collapse of the load.
+	load := ts
+	if planned := c.rep.PlannedS; planned > 0 {
+		load = nil
 		for _, p := range ts {
+			if p.x <= planned {
+				load = append(load, p)
+			}
+		}
+	}
+	mkFrom := func(pts []tsPoint, name string, color string, dashed bool, v func(tsPoint) float64) plot.Series {
+		s := plot.Series{Name: name, Color: color, Dashed: dashed, Points: make([]plot.Point, 0, len(pts)+4)}
+		for _, p := range pts {
 			if p.gap {
 				s.Points = append(s.Points, plot.Point{X: p.x, Y: math.NaN()})
 			}
 			s.Points = append(s.Points, plot.Point{X: p.x, Y: v(p)})
 		}
 		return s
+	}
+	mk := func(name string, color string, dashed bool, v func(tsPoint) float64) plot.Series {
+		return mkFrom(ts, name, color, dashed, v)
+	}
+	mkLoad := func(name string, color string, dashed bool, v func(tsPoint) float64) plot.Series {
+		return mkFrom(load, name, color, dashed, v)
 	}
 	lat := &plot.LineChart{
 		Name: "latency-over-time", Title: "Latency over time", X: xAxis, Width: chartWidth,
@@ -210,15 +228,15 @@ func (c *charts) timeline() (latencyChart, throughput template.HTML) {
 	thr := &plot.LineChart{
 		Name: "throughput", Title: "Throughput and errors over time", X: xAxis, Width: chartWidth,
 		Y:       plot.Axis{Label: "per second"},
-		Series:  []plot.Series{mk("requests/s", colRate, false, func(p tsPoint) float64 { return p.rate })},
+		Series:  []plot.Series{mkLoad("requests/s", colRate, false, func(p tsPoint) float64 { return p.rate })},
 		Markers: c.markers(),
 	}
 	if c.rep.Model == "open" && hasAsked(c.rep.Timeline) {
-		thr.Series = append(thr.Series, mk("asked/s", colAsked, true, func(p tsPoint) float64 { return p.asked }))
+		thr.Series = append(thr.Series, mkLoad("asked/s", colAsked, true, func(p tsPoint) float64 { return p.asked }))
 	}
-	thr.Series = append(thr.Series, mk("errors/s", colErrors, false, func(p tsPoint) float64 { return p.errs }))
+	thr.Series = append(thr.Series, mkLoad("errors/s", colErrors, false, func(p tsPoint) float64 { return p.errs }))
 	if c.rep.Totals.Dropped > 0 {
-		thr.Series = append(thr.Series, mk("dropped/s", colDropped, false, func(p tsPoint) float64 { return p.dropped }))
+		thr.Series = append(thr.Series, mkLoad("dropped/s", colDropped, false, func(p tsPoint) float64 { return p.dropped }))
 	}
 	if len(ts) == 0 {
 		lat.Series, thr.Series = nil, nil

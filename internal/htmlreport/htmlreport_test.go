@@ -506,3 +506,38 @@ func BenchmarkWriteOneHour50Endpoints(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/page")
 }
+
+// TestThroughputLeavesOutTheTail: the final window after the planned end
+// holds only late answers; the throughput chart must not draw it as a
+// collapse of the load, while the latency chart keeps its latencies.
+func TestThroughputLeavesOutTheTail(t *testing.T) {
+	rep := &report.Report{Model: "open", PlannedS: 3, DurationS: 3.05, Timeline: []report.Point{
+		{Seq: 0, OffsetS: 0, LengthS: 1, Requests: 80, RateRps: 80, P50Ms: 1, P99Ms: 2, MaxMs: 3},
+		{Seq: 1, OffsetS: 1, LengthS: 1, Requests: 80, RateRps: 80, P50Ms: 1, P99Ms: 2, MaxMs: 3},
+		{Seq: 2, OffsetS: 2, LengthS: 1, Requests: 80, RateRps: 80, P50Ms: 1, P99Ms: 2, MaxMs: 3},
+		{Seq: 3, OffsetS: 3, LengthS: 0.05, Requests: 1, RateRps: 20, P50Ms: 9, P99Ms: 9, MaxMs: 9},
+	}}
+	c := &charts{rep: rep, res: &pb.RunResult{}}
+	lat, thr := c.timeline()
+	// pts counts the vertices of a series' path.
+	pts := func(svg, series string) int {
+		i := strings.Index(svg, `data-series="`+series+`"`)
+		if i < 0 {
+			t.Fatalf("no series %s", series)
+		}
+		rest := svg[i:]
+		j := strings.Index(rest, ` d="`)
+		if j < 0 {
+			t.Fatalf("series %s has no path", series)
+		}
+		d := rest[j+4:]
+		d = d[:strings.Index(d, `"`)]
+		return strings.Count(d, "M") + strings.Count(d, "L")
+	}
+	if got := pts(string(thr), "requests/s"); got != 3 {
+		t.Errorf("throughput draws %d points, want 3 (the tail left out)", got)
+	}
+	if got := pts(string(lat), "max"); got != 4 {
+		t.Errorf("latency draws %d points, want 4 (the tail kept)", got)
+	}
+}
