@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -220,8 +222,14 @@ func (a *agent) connectLoop(ctx context.Context) {
 		}
 	}()
 	backoff := 100 * time.Millisecond
+	hint := "" // the leader a follower named, tried next
 	for i := 0; ctx.Err() == nil; i++ {
 		addr := a.cfg.Coordinators[i%len(a.cfg.Coordinators)]
+		followed := hint != ""
+		if followed {
+			addr, hint = hint, ""
+			i--
+		}
 		cc := conns[addr]
 		if cc == nil {
 			opts := append([]grpc.DialOption{
@@ -244,6 +252,13 @@ func (a *agent) connectLoop(ctx context.Context) {
 		if time.Since(start) > 5*time.Second {
 			backoff = 100 * time.Millisecond
 		}
+		if status.Code(err) == codes.Unavailable && !followed {
+			if l := leaderOf(ctx, cc); l != "" && l != addr {
+				a.log.Info("coordinator is not the leader; going to the leader", "addr", addr, "leader", l)
+				hint = l
+				continue
+			}
+		}
 		a.log.Warn("coordinator connection ended; reconnecting", "addr", addr, "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
@@ -252,6 +267,18 @@ func (a *agent) connectLoop(ctx context.Context) {
 		}
 		backoff = min(2*backoff, a.cfg.Backoff)
 	}
+}
+
+// leaderOf asks the coordinator behind cc which coordinator leads; "" when
+// it cannot tell.
+func leaderOf(ctx context.Context, cc *grpc.ClientConn) string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := pb.NewControlServiceClient(cc).GetLeader(ctx, &pb.GetLeaderRequest{})
+	if err != nil || resp.GetIsLeader() {
+		return ""
+	}
+	return resp.GetLeader()
 }
 
 func (a *agent) active() []*pb.ShardRef {

@@ -343,3 +343,18 @@ func (s *server) ListRuns(ctx context.Context, _ *pb.ListRunsRequest) (*pb.ListR
 	}
 	return out, nil
 }
+
+// GetLeader names the leading coordinator.
+func (s *server) GetLeader(ctx context.Context, _ *pb.GetLeaderRequest) (*pb.GetLeaderResponse, error) {
+	resp := &pb.GetLeaderResponse{CoordinatorId: s.cfg.ID}
+	if _, err := s.currentLeader(); err == nil {
+		resp.IsLeader, resp.Leader = true, s.cfg.Advertise
+		return resp, nil
+	}
+	lv, err := s.store.LeaderValue(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "read the leader from etcd: %v", err)
+	}
+	resp.Leader = lv
+	return resp, nil
+}

@@ -27,7 +27,29 @@ type client struct {
 	ctl  pb.ControlServiceClient
 }
 
+// dial connects to the coordinator at addr; when that one is a follower
+// that knows the leader, to the leader instead.
 func dial(addr string) (*client, error) {
+	c, err := dialOne(addr)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.ctl.GetLeader(ctx, &pb.GetLeaderRequest{})
+	if err != nil || resp.GetIsLeader() || resp.GetLeader() == "" || resp.GetLeader() == addr {
+		// Unreachable or unknown: the first real call says so.
+		return c, nil
+	}
+	lc, err := dialOne(resp.GetLeader())
+	if err != nil {
+		return c, nil
+	}
+	c.Close()
+	return lc, nil
+}
+
+func dialOne(addr string) (*client, error) {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))

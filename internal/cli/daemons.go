@@ -95,6 +95,7 @@ func targetCmd(e *env) *cobra.Command {
 	var cfg target.Config
 	var listen, api, defects string
 	var degradeEvery int
+	var anyAddr bool
 	cmd := &cobra.Command{
 		Use:   "target",
 		Short: "Serve the bundled test target (for demos, tests and benchmarks; loopback only)",
@@ -112,8 +113,8 @@ list of ` + strings.Join(shop.DefectNames(), ", ") + `.
 			if err != nil {
 				return usageErr("--listen %q: %v", listen, err)
 			}
-			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				return usageErr("--listen %q: the test target listens on loopback only", listen)
+			if ip := net.ParseIP(host); !anyAddr && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				return usageErr("--listen %q: the test target listens on loopback only (--in-container allows other addresses, for the project's own containers)", listen)
 			}
 			var d shop.Defects
 			switch api {
@@ -150,6 +151,7 @@ list of ` + strings.Join(shop.DefectNames(), ", ") + `.
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:18080", "listen address (loopback)")
+	f.BoolVar(&anyAddr, "in-container", false, "allow a non-loopback --listen address: the target runs in the project's own container, on its own network")
 	f.StringVar(&api, "api", "catalogue", "API to serve: catalogue or shop")
 	f.StringVar(&defects, "defects", "none", "shop defects to plant: all, none, or names, comma-separated (with --api shop)")
 	f.IntVar(&degradeEvery, "degrade-every", 0, "shop degradation defect: GET /orders slows 1 ms per this many stored orders (default 50)")

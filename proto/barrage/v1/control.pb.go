@@ -88,6 +88,107 @@ func (RunState) EnumDescriptor() ([]byte, []int) {
 	return file_barrage_v1_control_proto_rawDescGZIP(), []int{0}
 }
 
+// GetLeaderRequest has no fields.
+type GetLeaderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLeaderRequest) Reset() {
+	*x = GetLeaderRequest{}
+	mi := &file_barrage_v1_control_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLeaderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLeaderRequest) ProtoMessage() {}
+
+func (x *GetLeaderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_control_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLeaderRequest.ProtoReflect.Descriptor instead.
+func (*GetLeaderRequest) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{0}
+}
+
+// GetLeaderResponse names the leader.
+type GetLeaderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The leader's advertised gRPC address; empty while there is none.
+	Leader string `protobuf:"bytes,1,opt,name=leader,proto3" json:"leader,omitempty"`
+	// The answering coordinator's id.
+	CoordinatorId string `protobuf:"bytes,2,opt,name=coordinator_id,json=coordinatorId,proto3" json:"coordinator_id,omitempty"`
+	// Whether the answering coordinator is the leader.
+	IsLeader      bool `protobuf:"varint,3,opt,name=is_leader,json=isLeader,proto3" json:"is_leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLeaderResponse) Reset() {
+	*x = GetLeaderResponse{}
+	mi := &file_barrage_v1_control_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLeaderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLeaderResponse) ProtoMessage() {}
+
+func (x *GetLeaderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_barrage_v1_control_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLeaderResponse.ProtoReflect.Descriptor instead.
+func (*GetLeaderResponse) Descriptor() ([]byte, []int) {
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetLeaderResponse) GetLeader() string {
+	if x != nil {
+		return x.Leader
+	}
+	return ""
+}
+
+func (x *GetLeaderResponse) GetCoordinatorId() string {
+	if x != nil {
+		return x.CoordinatorId
+	}
+	return ""
+}
+
+func (x *GetLeaderResponse) GetIsLeader() bool {
+	if x != nil {
+		return x.IsLeader
+	}
+	return false
+}
+
 // SubmitRunRequest carries a scenario file.
 type SubmitRunRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -115,7 +216,7 @@ type SubmitRunRequest struct {
 
 func (x *SubmitRunRequest) Reset() {
 	*x = SubmitRunRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[0]
+	mi := &file_barrage_v1_control_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -127,7 +228,7 @@ func (x *SubmitRunRequest) String() string {
 func (*SubmitRunRequest) ProtoMessage() {}
 
 func (x *SubmitRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[0]
+	mi := &file_barrage_v1_control_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -140,7 +241,7 @@ func (x *SubmitRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRunRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRunRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{0}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SubmitRunRequest) GetFileName() string {
@@ -207,7 +308,7 @@ type SubmitRunResponse struct {
 
 func (x *SubmitRunResponse) Reset() {
 	*x = SubmitRunResponse{}
-	mi := &file_barrage_v1_control_proto_msgTypes[1]
+	mi := &file_barrage_v1_control_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -219,7 +320,7 @@ func (x *SubmitRunResponse) String() string {
 func (*SubmitRunResponse) ProtoMessage() {}
 
 func (x *SubmitRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[1]
+	mi := &file_barrage_v1_control_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -232,7 +333,7 @@ func (x *SubmitRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRunResponse.ProtoReflect.Descriptor instead.
 func (*SubmitRunResponse) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{1}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SubmitRunResponse) GetRunId() string {
@@ -267,7 +368,7 @@ type WatchRunRequest struct {
 
 func (x *WatchRunRequest) Reset() {
 	*x = WatchRunRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[2]
+	mi := &file_barrage_v1_control_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -279,7 +380,7 @@ func (x *WatchRunRequest) String() string {
 func (*WatchRunRequest) ProtoMessage() {}
 
 func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[2]
+	mi := &file_barrage_v1_control_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -292,7 +393,7 @@ func (x *WatchRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRunRequest.ProtoReflect.Descriptor instead.
 func (*WatchRunRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{2}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *WatchRunRequest) GetRunId() string {
@@ -349,7 +450,7 @@ type RunStatus struct {
 
 func (x *RunStatus) Reset() {
 	*x = RunStatus{}
-	mi := &file_barrage_v1_control_proto_msgTypes[3]
+	mi := &file_barrage_v1_control_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +462,7 @@ func (x *RunStatus) String() string {
 func (*RunStatus) ProtoMessage() {}
 
 func (x *RunStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[3]
+	mi := &file_barrage_v1_control_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +475,7 @@ func (x *RunStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunStatus.ProtoReflect.Descriptor instead.
 func (*RunStatus) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{3}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RunStatus) GetRunId() string {
@@ -521,7 +622,7 @@ type GetRunResultRequest struct {
 
 func (x *GetRunResultRequest) Reset() {
 	*x = GetRunResultRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[4]
+	mi := &file_barrage_v1_control_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +634,7 @@ func (x *GetRunResultRequest) String() string {
 func (*GetRunResultRequest) ProtoMessage() {}
 
 func (x *GetRunResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[4]
+	mi := &file_barrage_v1_control_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +647,7 @@ func (x *GetRunResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRunResultRequest.ProtoReflect.Descriptor instead.
 func (*GetRunResultRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{4}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetRunResultRequest) GetRunId() string {
@@ -583,7 +684,7 @@ type RunResult struct {
 
 func (x *RunResult) Reset() {
 	*x = RunResult{}
-	mi := &file_barrage_v1_control_proto_msgTypes[5]
+	mi := &file_barrage_v1_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +696,7 @@ func (x *RunResult) String() string {
 func (*RunResult) ProtoMessage() {}
 
 func (x *RunResult) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[5]
+	mi := &file_barrage_v1_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +709,7 @@ func (x *RunResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResult.ProtoReflect.Descriptor instead.
 func (*RunResult) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{5}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RunResult) GetStatus() *RunStatus {
@@ -707,7 +808,7 @@ type TimelinePoint struct {
 
 func (x *TimelinePoint) Reset() {
 	*x = TimelinePoint{}
-	mi := &file_barrage_v1_control_proto_msgTypes[6]
+	mi := &file_barrage_v1_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +820,7 @@ func (x *TimelinePoint) String() string {
 func (*TimelinePoint) ProtoMessage() {}
 
 func (x *TimelinePoint) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[6]
+	mi := &file_barrage_v1_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +833,7 @@ func (x *TimelinePoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimelinePoint.ProtoReflect.Descriptor instead.
 func (*TimelinePoint) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{6}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TimelinePoint) GetSeq() int64 {
@@ -846,7 +947,7 @@ type ShardSummary struct {
 
 func (x *ShardSummary) Reset() {
 	*x = ShardSummary{}
-	mi := &file_barrage_v1_control_proto_msgTypes[7]
+	mi := &file_barrage_v1_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +959,7 @@ func (x *ShardSummary) String() string {
 func (*ShardSummary) ProtoMessage() {}
 
 func (x *ShardSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[7]
+	mi := &file_barrage_v1_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +972,7 @@ func (x *ShardSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardSummary.ProtoReflect.Descriptor instead.
 func (*ShardSummary) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{7}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ShardSummary) GetShard() int32 {
@@ -952,7 +1053,7 @@ type RunEvent struct {
 
 func (x *RunEvent) Reset() {
 	*x = RunEvent{}
-	mi := &file_barrage_v1_control_proto_msgTypes[8]
+	mi := &file_barrage_v1_control_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1065,7 @@ func (x *RunEvent) String() string {
 func (*RunEvent) ProtoMessage() {}
 
 func (x *RunEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[8]
+	mi := &file_barrage_v1_control_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1078,7 @@ func (x *RunEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunEvent.ProtoReflect.Descriptor instead.
 func (*RunEvent) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{8}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RunEvent) GetAt() *timestamppb.Timestamp {
@@ -1012,7 +1113,7 @@ type CancelRunRequest struct {
 
 func (x *CancelRunRequest) Reset() {
 	*x = CancelRunRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[9]
+	mi := &file_barrage_v1_control_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1125,7 @@ func (x *CancelRunRequest) String() string {
 func (*CancelRunRequest) ProtoMessage() {}
 
 func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[9]
+	mi := &file_barrage_v1_control_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1138,7 @@ func (x *CancelRunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunRequest.ProtoReflect.Descriptor instead.
 func (*CancelRunRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{9}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelRunRequest) GetRunId() string {
@@ -1058,7 +1159,7 @@ type CancelRunResponse struct {
 
 func (x *CancelRunResponse) Reset() {
 	*x = CancelRunResponse{}
-	mi := &file_barrage_v1_control_proto_msgTypes[10]
+	mi := &file_barrage_v1_control_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1070,7 +1171,7 @@ func (x *CancelRunResponse) String() string {
 func (*CancelRunResponse) ProtoMessage() {}
 
 func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[10]
+	mi := &file_barrage_v1_control_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1083,7 +1184,7 @@ func (x *CancelRunResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRunResponse.ProtoReflect.Descriptor instead.
 func (*CancelRunResponse) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{10}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CancelRunResponse) GetState() RunState {
@@ -1102,7 +1203,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[11]
+	mi := &file_barrage_v1_control_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1215,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[11]
+	mi := &file_barrage_v1_control_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1228,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{11}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{13}
 }
 
 // ListAgentsResponse lists live agents.
@@ -1141,7 +1242,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_barrage_v1_control_proto_msgTypes[12]
+	mi := &file_barrage_v1_control_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1254,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[12]
+	mi := &file_barrage_v1_control_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1267,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{12}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*AgentInfo {
@@ -1215,7 +1316,7 @@ type AgentInfo struct {
 
 func (x *AgentInfo) Reset() {
 	*x = AgentInfo{}
-	mi := &file_barrage_v1_control_proto_msgTypes[13]
+	mi := &file_barrage_v1_control_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1328,7 @@ func (x *AgentInfo) String() string {
 func (*AgentInfo) ProtoMessage() {}
 
 func (x *AgentInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[13]
+	mi := &file_barrage_v1_control_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1341,7 @@ func (x *AgentInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentInfo.ProtoReflect.Descriptor instead.
 func (*AgentInfo) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{13}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AgentInfo) GetAgentId() string {
@@ -1350,7 +1451,7 @@ type ListRunsRequest struct {
 
 func (x *ListRunsRequest) Reset() {
 	*x = ListRunsRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[14]
+	mi := &file_barrage_v1_control_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1463,7 @@ func (x *ListRunsRequest) String() string {
 func (*ListRunsRequest) ProtoMessage() {}
 
 func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[14]
+	mi := &file_barrage_v1_control_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1476,7 @@ func (x *ListRunsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsRequest.ProtoReflect.Descriptor instead.
 func (*ListRunsRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{14}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{16}
 }
 
 // ListRunsResponse lists runs.
@@ -1389,7 +1490,7 @@ type ListRunsResponse struct {
 
 func (x *ListRunsResponse) Reset() {
 	*x = ListRunsResponse{}
-	mi := &file_barrage_v1_control_proto_msgTypes[15]
+	mi := &file_barrage_v1_control_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1502,7 @@ func (x *ListRunsResponse) String() string {
 func (*ListRunsResponse) ProtoMessage() {}
 
 func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[15]
+	mi := &file_barrage_v1_control_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1414,7 +1515,7 @@ func (x *ListRunsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRunsResponse.ProtoReflect.Descriptor instead.
 func (*ListRunsResponse) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{15}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListRunsResponse) GetRuns() []*RunStatus {
@@ -1435,7 +1536,7 @@ type GetIntervalsRequest struct {
 
 func (x *GetIntervalsRequest) Reset() {
 	*x = GetIntervalsRequest{}
-	mi := &file_barrage_v1_control_proto_msgTypes[16]
+	mi := &file_barrage_v1_control_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1548,7 @@ func (x *GetIntervalsRequest) String() string {
 func (*GetIntervalsRequest) ProtoMessage() {}
 
 func (x *GetIntervalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[16]
+	mi := &file_barrage_v1_control_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1561,7 @@ func (x *GetIntervalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntervalsRequest.ProtoReflect.Descriptor instead.
 func (*GetIntervalsRequest) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{16}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetIntervalsRequest) GetRunId() string {
@@ -1492,7 +1593,7 @@ type Intervals struct {
 
 func (x *Intervals) Reset() {
 	*x = Intervals{}
-	mi := &file_barrage_v1_control_proto_msgTypes[17]
+	mi := &file_barrage_v1_control_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +1605,7 @@ func (x *Intervals) String() string {
 func (*Intervals) ProtoMessage() {}
 
 func (x *Intervals) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[17]
+	mi := &file_barrage_v1_control_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +1618,7 @@ func (x *Intervals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intervals.ProtoReflect.Descriptor instead.
 func (*Intervals) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{17}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Intervals) GetSeq() int64 {
@@ -1576,7 +1677,7 @@ type EndpointInterval struct {
 
 func (x *EndpointInterval) Reset() {
 	*x = EndpointInterval{}
-	mi := &file_barrage_v1_control_proto_msgTypes[18]
+	mi := &file_barrage_v1_control_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1689,7 @@ func (x *EndpointInterval) String() string {
 func (*EndpointInterval) ProtoMessage() {}
 
 func (x *EndpointInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_barrage_v1_control_proto_msgTypes[18]
+	mi := &file_barrage_v1_control_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1702,7 @@ func (x *EndpointInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndpointInterval.ProtoReflect.Descriptor instead.
 func (*EndpointInterval) Descriptor() ([]byte, []int) {
-	return file_barrage_v1_control_proto_rawDescGZIP(), []int{18}
+	return file_barrage_v1_control_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EndpointInterval) GetEndpoint() int32 {
@@ -1630,7 +1731,12 @@ var File_barrage_v1_control_proto protoreflect.FileDescriptor
 const file_barrage_v1_control_proto_rawDesc = "" +
 	"\n" +
 	"\x18barrage/v1/control.proto\x12\n" +
-	"barrage.v1\x1a\x1bbarrage/v1/agent_link.proto\x1a\x15barrage/v1/plan.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfc\x02\n" +
+	"barrage.v1\x1a\x1bbarrage/v1/agent_link.proto\x1a\x15barrage/v1/plan.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
+	"\x10GetLeaderRequest\"o\n" +
+	"\x11GetLeaderResponse\x12\x16\n" +
+	"\x06leader\x18\x01 \x01(\tR\x06leader\x12%\n" +
+	"\x0ecoordinator_id\x18\x02 \x01(\tR\rcoordinatorId\x12\x1b\n" +
+	"\tis_leader\x18\x03 \x01(\bR\bisLeader\"\xfc\x02\n" +
 	"\x10SubmitRunRequest\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1a\n" +
 	"\bscenario\x18\x02 \x01(\fR\bscenario\x127\n" +
@@ -1762,7 +1868,7 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x11RUN_STATE_RUNNING\x10\x02\x12\x17\n" +
 	"\x13RUN_STATE_COMPLETED\x10\x03\x12\x14\n" +
 	"\x10RUN_STATE_FAILED\x10\x04\x12\x17\n" +
-	"\x13RUN_STATE_CANCELLED\x10\x052\x8c\x04\n" +
+	"\x13RUN_STATE_CANCELLED\x10\x052\xd6\x04\n" +
 	"\x0eControlService\x12H\n" +
 	"\tSubmitRun\x12\x1c.barrage.v1.SubmitRunRequest\x1a\x1d.barrage.v1.SubmitRunResponse\x12@\n" +
 	"\bWatchRun\x12\x1b.barrage.v1.WatchRunRequest\x1a\x15.barrage.v1.RunStatus0\x01\x12F\n" +
@@ -1771,7 +1877,8 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\n" +
 	"ListAgents\x12\x1d.barrage.v1.ListAgentsRequest\x1a\x1e.barrage.v1.ListAgentsResponse\x12E\n" +
 	"\bListRuns\x12\x1b.barrage.v1.ListRunsRequest\x1a\x1c.barrage.v1.ListRunsResponse\x12H\n" +
-	"\fGetIntervals\x12\x1f.barrage.v1.GetIntervalsRequest\x1a\x15.barrage.v1.Intervals0\x01B;Z9github.com/barrage-dev/barrage/proto/barrage/v1;barragev1b\x06proto3"
+	"\fGetIntervals\x12\x1f.barrage.v1.GetIntervalsRequest\x1a\x15.barrage.v1.Intervals0\x01\x12H\n" +
+	"\tGetLeader\x12\x1c.barrage.v1.GetLeaderRequest\x1a\x1d.barrage.v1.GetLeaderResponseB;Z9github.com/barrage-dev/barrage/proto/barrage/v1;barragev1b\x06proto3"
 
 var (
 	file_barrage_v1_control_proto_rawDescOnce sync.Once
@@ -1786,88 +1893,92 @@ func file_barrage_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_barrage_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_barrage_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_barrage_v1_control_proto_goTypes = []any{
 	(RunState)(0),                 // 0: barrage.v1.RunState
-	(*SubmitRunRequest)(nil),      // 1: barrage.v1.SubmitRunRequest
-	(*SubmitRunResponse)(nil),     // 2: barrage.v1.SubmitRunResponse
-	(*WatchRunRequest)(nil),       // 3: barrage.v1.WatchRunRequest
-	(*RunStatus)(nil),             // 4: barrage.v1.RunStatus
-	(*GetRunResultRequest)(nil),   // 5: barrage.v1.GetRunResultRequest
-	(*RunResult)(nil),             // 6: barrage.v1.RunResult
-	(*TimelinePoint)(nil),         // 7: barrage.v1.TimelinePoint
-	(*ShardSummary)(nil),          // 8: barrage.v1.ShardSummary
-	(*RunEvent)(nil),              // 9: barrage.v1.RunEvent
-	(*CancelRunRequest)(nil),      // 10: barrage.v1.CancelRunRequest
-	(*CancelRunResponse)(nil),     // 11: barrage.v1.CancelRunResponse
-	(*ListAgentsRequest)(nil),     // 12: barrage.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),    // 13: barrage.v1.ListAgentsResponse
-	(*AgentInfo)(nil),             // 14: barrage.v1.AgentInfo
-	(*ListRunsRequest)(nil),       // 15: barrage.v1.ListRunsRequest
-	(*ListRunsResponse)(nil),      // 16: barrage.v1.ListRunsResponse
-	(*GetIntervalsRequest)(nil),   // 17: barrage.v1.GetIntervalsRequest
-	(*Intervals)(nil),             // 18: barrage.v1.Intervals
-	(*EndpointInterval)(nil),      // 19: barrage.v1.EndpointInterval
-	nil,                           // 20: barrage.v1.SubmitRunRequest.EnvEntry
-	nil,                           // 21: barrage.v1.SubmitRunRequest.FilesEntry
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
-	(*Plan)(nil),                  // 24: barrage.v1.Plan
-	(*EndpointWindow)(nil),        // 25: barrage.v1.EndpointWindow
-	(*FindingSample)(nil),         // 26: barrage.v1.FindingSample
-	(*ShardRef)(nil),              // 27: barrage.v1.ShardRef
+	(*GetLeaderRequest)(nil),      // 1: barrage.v1.GetLeaderRequest
+	(*GetLeaderResponse)(nil),     // 2: barrage.v1.GetLeaderResponse
+	(*SubmitRunRequest)(nil),      // 3: barrage.v1.SubmitRunRequest
+	(*SubmitRunResponse)(nil),     // 4: barrage.v1.SubmitRunResponse
+	(*WatchRunRequest)(nil),       // 5: barrage.v1.WatchRunRequest
+	(*RunStatus)(nil),             // 6: barrage.v1.RunStatus
+	(*GetRunResultRequest)(nil),   // 7: barrage.v1.GetRunResultRequest
+	(*RunResult)(nil),             // 8: barrage.v1.RunResult
+	(*TimelinePoint)(nil),         // 9: barrage.v1.TimelinePoint
+	(*ShardSummary)(nil),          // 10: barrage.v1.ShardSummary
+	(*RunEvent)(nil),              // 11: barrage.v1.RunEvent
+	(*CancelRunRequest)(nil),      // 12: barrage.v1.CancelRunRequest
+	(*CancelRunResponse)(nil),     // 13: barrage.v1.CancelRunResponse
+	(*ListAgentsRequest)(nil),     // 14: barrage.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),    // 15: barrage.v1.ListAgentsResponse
+	(*AgentInfo)(nil),             // 16: barrage.v1.AgentInfo
+	(*ListRunsRequest)(nil),       // 17: barrage.v1.ListRunsRequest
+	(*ListRunsResponse)(nil),      // 18: barrage.v1.ListRunsResponse
+	(*GetIntervalsRequest)(nil),   // 19: barrage.v1.GetIntervalsRequest
+	(*Intervals)(nil),             // 20: barrage.v1.Intervals
+	(*EndpointInterval)(nil),      // 21: barrage.v1.EndpointInterval
+	nil,                           // 22: barrage.v1.SubmitRunRequest.EnvEntry
+	nil,                           // 23: barrage.v1.SubmitRunRequest.FilesEntry
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 25: google.protobuf.Duration
+	(*Plan)(nil),                  // 26: barrage.v1.Plan
+	(*EndpointWindow)(nil),        // 27: barrage.v1.EndpointWindow
+	(*FindingSample)(nil),         // 28: barrage.v1.FindingSample
+	(*ShardRef)(nil),              // 29: barrage.v1.ShardRef
 }
 var file_barrage_v1_control_proto_depIdxs = []int32{
-	20, // 0: barrage.v1.SubmitRunRequest.env:type_name -> barrage.v1.SubmitRunRequest.EnvEntry
-	21, // 1: barrage.v1.SubmitRunRequest.files:type_name -> barrage.v1.SubmitRunRequest.FilesEntry
+	22, // 0: barrage.v1.SubmitRunRequest.env:type_name -> barrage.v1.SubmitRunRequest.EnvEntry
+	23, // 1: barrage.v1.SubmitRunRequest.files:type_name -> barrage.v1.SubmitRunRequest.FilesEntry
 	0,  // 2: barrage.v1.RunStatus.state:type_name -> barrage.v1.RunState
-	22, // 3: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
-	22, // 4: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
-	22, // 5: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
-	23, // 6: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
-	23, // 7: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
-	23, // 8: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
-	4,  // 9: barrage.v1.RunResult.status:type_name -> barrage.v1.RunStatus
-	24, // 10: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
-	25, // 11: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
-	7,  // 12: barrage.v1.RunResult.timeline:type_name -> barrage.v1.TimelinePoint
-	8,  // 13: barrage.v1.RunResult.shards:type_name -> barrage.v1.ShardSummary
-	9,  // 14: barrage.v1.RunResult.events:type_name -> barrage.v1.RunEvent
-	26, // 15: barrage.v1.RunResult.findings:type_name -> barrage.v1.FindingSample
-	22, // 16: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
-	23, // 17: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
-	23, // 18: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
-	23, // 19: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
-	23, // 20: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
-	23, // 21: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
-	23, // 22: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
-	22, // 23: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
+	24, // 3: barrage.v1.RunStatus.created_at:type_name -> google.protobuf.Timestamp
+	24, // 4: barrage.v1.RunStatus.start_at:type_name -> google.protobuf.Timestamp
+	24, // 5: barrage.v1.RunStatus.ended_at:type_name -> google.protobuf.Timestamp
+	25, // 6: barrage.v1.RunStatus.planned:type_name -> google.protobuf.Duration
+	25, // 7: barrage.v1.RunStatus.p50:type_name -> google.protobuf.Duration
+	25, // 8: barrage.v1.RunStatus.p99:type_name -> google.protobuf.Duration
+	6,  // 9: barrage.v1.RunResult.status:type_name -> barrage.v1.RunStatus
+	26, // 10: barrage.v1.RunResult.plan:type_name -> barrage.v1.Plan
+	27, // 11: barrage.v1.RunResult.endpoints:type_name -> barrage.v1.EndpointWindow
+	9,  // 12: barrage.v1.RunResult.timeline:type_name -> barrage.v1.TimelinePoint
+	10, // 13: barrage.v1.RunResult.shards:type_name -> barrage.v1.ShardSummary
+	11, // 14: barrage.v1.RunResult.events:type_name -> barrage.v1.RunEvent
+	28, // 15: barrage.v1.RunResult.findings:type_name -> barrage.v1.FindingSample
+	24, // 16: barrage.v1.TimelinePoint.start:type_name -> google.protobuf.Timestamp
+	25, // 17: barrage.v1.TimelinePoint.length:type_name -> google.protobuf.Duration
+	25, // 18: barrage.v1.TimelinePoint.p50:type_name -> google.protobuf.Duration
+	25, // 19: barrage.v1.TimelinePoint.p90:type_name -> google.protobuf.Duration
+	25, // 20: barrage.v1.TimelinePoint.p99:type_name -> google.protobuf.Duration
+	25, // 21: barrage.v1.TimelinePoint.max:type_name -> google.protobuf.Duration
+	25, // 22: barrage.v1.ShardSummary.clock_offset:type_name -> google.protobuf.Duration
+	24, // 23: barrage.v1.RunEvent.at:type_name -> google.protobuf.Timestamp
 	0,  // 24: barrage.v1.CancelRunResponse.state:type_name -> barrage.v1.RunState
-	14, // 25: barrage.v1.ListAgentsResponse.agents:type_name -> barrage.v1.AgentInfo
-	22, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
-	23, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
-	27, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
-	22, // 29: barrage.v1.AgentInfo.last_seen:type_name -> google.protobuf.Timestamp
-	4,  // 30: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
-	22, // 31: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
-	23, // 32: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
-	19, // 33: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
-	1,  // 34: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
-	3,  // 35: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
-	5,  // 36: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
-	10, // 37: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
-	12, // 38: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
-	15, // 39: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
-	17, // 40: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
-	2,  // 41: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
-	4,  // 42: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
-	6,  // 43: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
-	11, // 44: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
-	13, // 45: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
-	16, // 46: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
-	18, // 47: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
-	41, // [41:48] is the sub-list for method output_type
-	34, // [34:41] is the sub-list for method input_type
+	16, // 25: barrage.v1.ListAgentsResponse.agents:type_name -> barrage.v1.AgentInfo
+	24, // 26: barrage.v1.AgentInfo.connected_at:type_name -> google.protobuf.Timestamp
+	25, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
+	29, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
+	24, // 29: barrage.v1.AgentInfo.last_seen:type_name -> google.protobuf.Timestamp
+	6,  // 30: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
+	24, // 31: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
+	25, // 32: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
+	21, // 33: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
+	3,  // 34: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
+	5,  // 35: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
+	7,  // 36: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
+	12, // 37: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
+	14, // 38: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
+	17, // 39: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
+	19, // 40: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
+	1,  // 41: barrage.v1.ControlService.GetLeader:input_type -> barrage.v1.GetLeaderRequest
+	4,  // 42: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
+	6,  // 43: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
+	8,  // 44: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
+	13, // 45: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
+	15, // 46: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
+	18, // 47: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
+	20, // 48: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
+	2,  // 49: barrage.v1.ControlService.GetLeader:output_type -> barrage.v1.GetLeaderResponse
+	42, // [42:50] is the sub-list for method output_type
+	34, // [34:42] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -1886,7 +1997,7 @@ func file_barrage_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_barrage_v1_control_proto_rawDesc), len(file_barrage_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

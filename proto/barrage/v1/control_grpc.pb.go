@@ -26,6 +26,7 @@ const (
 	ControlService_ListAgents_FullMethodName   = "/barrage.v1.ControlService/ListAgents"
 	ControlService_ListRuns_FullMethodName     = "/barrage.v1.ControlService/ListRuns"
 	ControlService_GetIntervals_FullMethodName = "/barrage.v1.ControlService/GetIntervals"
+	ControlService_GetLeader_FullMethodName    = "/barrage.v1.ControlService/GetLeader"
 )
 
 // ControlServiceClient is the client API for ControlService service.
@@ -57,6 +58,10 @@ type ControlServiceClient interface {
 	// merged histograms. For a run still going: the windows stored so far (the
 	// newest may still lack shards). An unknown run gets NOT_FOUND.
 	GetIntervals(ctx context.Context, in *GetIntervalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Intervals], error)
+	// GetLeader says which coordinator leads (from etcd), so that a client or
+	// an agent pointed at a follower can go to the leader. Any coordinator
+	// answers, leader or not.
+	GetLeader(ctx context.Context, in *GetLeaderRequest, opts ...grpc.CallOption) (*GetLeaderResponse, error)
 }
 
 type controlServiceClient struct {
@@ -155,6 +160,16 @@ func (c *controlServiceClient) GetIntervals(ctx context.Context, in *GetInterval
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ControlService_GetIntervalsClient = grpc.ServerStreamingClient[Intervals]
 
+func (c *controlServiceClient) GetLeader(ctx context.Context, in *GetLeaderRequest, opts ...grpc.CallOption) (*GetLeaderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLeaderResponse)
+	err := c.cc.Invoke(ctx, ControlService_GetLeader_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ControlServiceServer is the server API for ControlService service.
 // All implementations must embed UnimplementedControlServiceServer
 // for forward compatibility.
@@ -184,6 +199,10 @@ type ControlServiceServer interface {
 	// merged histograms. For a run still going: the windows stored so far (the
 	// newest may still lack shards). An unknown run gets NOT_FOUND.
 	GetIntervals(*GetIntervalsRequest, grpc.ServerStreamingServer[Intervals]) error
+	// GetLeader says which coordinator leads (from etcd), so that a client or
+	// an agent pointed at a follower can go to the leader. Any coordinator
+	// answers, leader or not.
+	GetLeader(context.Context, *GetLeaderRequest) (*GetLeaderResponse, error)
 	mustEmbedUnimplementedControlServiceServer()
 }
 
@@ -214,6 +233,9 @@ func (UnimplementedControlServiceServer) ListRuns(context.Context, *ListRunsRequ
 }
 func (UnimplementedControlServiceServer) GetIntervals(*GetIntervalsRequest, grpc.ServerStreamingServer[Intervals]) error {
 	return status.Error(codes.Unimplemented, "method GetIntervals not implemented")
+}
+func (UnimplementedControlServiceServer) GetLeader(context.Context, *GetLeaderRequest) (*GetLeaderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLeader not implemented")
 }
 func (UnimplementedControlServiceServer) mustEmbedUnimplementedControlServiceServer() {}
 func (UnimplementedControlServiceServer) testEmbeddedByValue()                        {}
@@ -348,6 +370,24 @@ func _ControlService_GetIntervals_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ControlService_GetIntervalsServer = grpc.ServerStreamingServer[Intervals]
 
+func _ControlService_GetLeader_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLeaderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServiceServer).GetLeader(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ControlService_GetLeader_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServiceServer).GetLeader(ctx, req.(*GetLeaderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ControlService_ServiceDesc is the grpc.ServiceDesc for ControlService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -374,6 +414,10 @@ var ControlService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRuns",
 			Handler:    _ControlService_ListRuns_Handler,
+		},
+		{
+			MethodName: "GetLeader",
+			Handler:    _ControlService_GetLeader_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
