@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
@@ -236,6 +237,14 @@ func (a *agent) connectLoop(ctx context.Context) {
 				grpc.WithTransportCredentials(insecure.NewCredentials()),
 				grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 5 * time.Second, Timeout: 3 * time.Second, PermitWithoutStream: true}),
 				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20)),
+				// A coordinator that vanished (its address no longer
+				// answers at all) must not hold the agent for gRPC's
+				// default 20 s connect timeout: the dead-man switch
+				// stops the load after 10 s without a coordinator.
+				grpc.WithConnectParams(grpc.ConnectParams{
+					Backoff:           grpcbackoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+					MinConnectTimeout: 3 * time.Second,
+				}),
 			}, a.cfg.DialOptions...)
 			c, err := grpc.NewClient(addr, opts...)
 			if err != nil {
