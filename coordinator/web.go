@@ -143,12 +143,18 @@ func (v *webView) runsPage(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	var b bytes.Buffer
 	runs := resp.GetRuns()
 	if len(runs) > 200 {
 		runs = runs[:200]
 	}
-	if err := runsTmpl.Execute(&b, runs); err != nil {
+	v.listPage(w, r, runsTmpl, runs, "Barrage · runs", "/runs?fragment=1")
+}
+
+// listPage renders a polled list: the whole page, or with ?fragment=1 the
+// list alone (what the page's script fetches every two seconds).
+func (v *webView) listPage(w http.ResponseWriter, r *http.Request, t *template.Template, data any, title, src string) {
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -158,7 +164,7 @@ func (v *webView) runsPage(w http.ResponseWriter, r *http.Request) {
 		w.Write(b.Bytes())
 		return
 	}
-	v.write(w, page{Title: "Barrage · runs", Src: "/runs?fragment=1", Mode: "poll", Body: template.HTML(b.String())})
+	v.write(w, page{Title: title, Src: src, Mode: "poll", Body: template.HTML(b.String())})
 }
 
 var agentsTmpl = template.Must(template.New("agents").Funcs(template.FuncMap{"time": fmtTime, "shards": fmtShards, "cpu": fmtCPU, "ago": fmtAgo}).Parse(`<main class="agents">
@@ -198,18 +204,7 @@ func (v *webView) agentsPage(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	var b bytes.Buffer
-	if err := agentsTmpl.Execute(&b, resp.GetAgents()); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	if r.URL.Query().Get("fragment") != "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(b.Bytes())
-		return
-	}
-	v.write(w, page{Title: "Barrage · agents", Src: "/agents?fragment=1", Mode: "poll", Body: template.HTML(b.String())})
+	v.listPage(w, r, agentsTmpl, resp.GetAgents(), "Barrage · agents", "/agents?fragment=1")
 }
 
 // lookup finds a run by the request's {id}.
