@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -261,6 +263,13 @@ func (a *agent) connectLoop(ctx context.Context) {
 		if time.Since(start) > 5*time.Second {
 			backoff = 100 * time.Millisecond
 		}
+		if followed && !slices.Contains(a.cfg.Coordinators, addr) {
+			// A leader found by asking: keep no connection to it once
+			// its session is over (leaders come and go, with new
+			// addresses on Kubernetes).
+			cc.Close()
+			delete(conns, addr)
+		}
 		if status.Code(err) == codes.Unavailable && !followed {
 			if l := leaderOf(ctx, cc); l != "" && l != addr {
 				a.log.Info("coordinator is not the leader; going to the leader", "addr", addr, "leader", l)
@@ -285,6 +294,12 @@ func leaderOf(ctx context.Context, cc *grpc.ClientConn) string {
 	defer cancel()
 	resp, err := pb.NewControlServiceClient(cc).GetLeader(ctx, &pb.GetLeaderRequest{})
 	if err != nil || resp.GetIsLeader() {
+		return ""
+	}
+	// A leader listening on all interfaces without --advertise names
+	// 0.0.0.0 or [::]: not an address to go to from here.
+	host, _, err := net.SplitHostPort(resp.GetLeader())
+	if ip := net.ParseIP(host); err != nil || host == "" || (ip != nil && ip.IsUnspecified()) {
 		return ""
 	}
 	return resp.GetLeader()

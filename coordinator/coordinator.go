@@ -193,6 +193,11 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Advertise = s.addr
 		s.cfg.Advertise = s.addr
 	}
+	if host, _, err := net.SplitHostPort(s.cfg.Advertise); err == nil {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			log.Warn("advertising an address on all interfaces: standbys cannot send clients and agents here; set --advertise", "advertise", s.cfg.Advertise)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.ctx = ctx

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -33,7 +34,8 @@ var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 type webView struct {
 	s     *server
 	mu    sync.Mutex
-	cache map[string]*rendered // by run id
+	cache map[string]*rendered     // by run id
+	busy  map[string]chan struct{} // renderings under way, by run id
 }
 
 // rendered is a run's body as of one change of the run.
@@ -48,7 +50,7 @@ type rendered struct {
 const maxCached = 64
 
 func (s *server) webRoutes(mux *http.ServeMux) {
-	v := &webView{s: s, cache: map[string]*rendered{}}
+	v := &webView{s: s, cache: map[string]*rendered{}, busy: map[string]chan struct{}{}}
 	mux.HandleFunc("GET /{$}", v.runsPage)
 	mux.HandleFunc("GET /runs", v.runsPage)
 	mux.HandleFunc("GET /runs/{id}", v.runPage)
@@ -66,6 +68,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <style>{{.Style}}
 nav.top{display:flex;gap:1.2em;align-items:baseline;padding:.6em 1em;border-bottom:1px solid #ddd;font-family:system-ui,sans-serif}
 nav.top b{font-size:1.1em}
+#live-note{margin:0;padding:.4em 1em;background:#fff4d6;border-bottom:1px solid #e8d48a;font-family:system-ui,sans-serif}
 #live-status{font-family:ui-monospace,monospace;padding:.4em 1em;background:#f6f6f6;border-bottom:1px solid #e4e4e4}
 table.list{border-collapse:collapse;margin:1em;font-family:system-ui,sans-serif;font-size:.9em}
 table.list td,table.list th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:left}
@@ -73,19 +76,31 @@ table.list td.n{text-align:right;font-variant-numeric:tabular-nums}
 </style></head>
 <body>
 <nav class="top"><b>Barrage</b><a href="/">Runs</a><a href="/agents">Agents</a>{{if .RunID}}<span>run {{.RunID}}</span> <a href="/runs/{{.RunID}}/report.html">HTML report</a> <a href="/runs/{{.RunID}}/report.json">JSON</a>{{end}}</nav>
+<p id="live-note" hidden></p>
 <div id="live" data-src="{{.Src}}" data-mode="{{.Mode}}">{{.Body}}</div>
 <script>
 (function(){
-  var el=document.getElementById('live'), src=el.dataset.src, mode=el.dataset.mode;
+  var el=document.getElementById('live'), note=document.getElementById('live-note'), src=el.dataset.src, mode=el.dataset.mode;
   if(!src) return;
+  function swap(html){
+    // Keep what the reader opened (findings' requests and responses).
+    var open=[].map.call(el.querySelectorAll('details'),function(d){return d.open;});
+    el.innerHTML=html;
+    var ds=el.querySelectorAll('details');
+    for(var i=0;i<ds.length&&i<open.length;i++){if(open[i])ds[i].open=true;}
+  }
+  function say(t){note.textContent=t;note.hidden=!t;}
   if(mode==='sse'){
     var es=new EventSource(src);
-    es.addEventListener('update',function(e){el.innerHTML=e.data;});
+    es.addEventListener('update',function(e){say('');swap(e.data);});
     es.addEventListener('end',function(){es.close();});
+    es.addEventListener('failure',function(e){es.close();say('The live view stopped: '+e.data+'. Reload to try again.');});
+    es.onerror=function(){say(es.readyState===EventSource.CLOSED?'Disconnected from the coordinator. Reload to try again.':'Reconnecting to the coordinator…');};
     return;
   }
   setInterval(function(){
-    fetch(src,{cache:'no-store'}).then(function(r){return r.ok?r.text():null;}).then(function(t){if(t!==null)el.innerHTML=t;}).catch(function(){});
+    fetch(src,{cache:'no-store'}).then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);return r.text();})
+      .then(function(t){say('');swap(t);}).catch(function(err){say('Cannot reach the coordinator ('+err.message+'); retrying.');});
   },2000);
 })();
 </script>
@@ -227,37 +242,63 @@ func (v *webView) lookup(w http.ResponseWriter, r *http.Request) (*run, bool) {
 }
 
 // render returns the run's live body, rendering it again only when the run
-// changed since the cached one and liveEvery has passed.
+// changed since the cached one and liveEvery has passed. One rendering per
+// run at a time: viewers woken by the same change wait for it and share it.
 func (v *webView) render(ctx context.Context, run *run) (*rendered, error) {
 	run.mu.Lock()
-	ver, ended, id := run.changed, run.ended, run.spec.GetRunId()
+	id := run.spec.GetRunId()
 	run.mu.Unlock()
-	v.mu.Lock()
-	c := v.cache[id]
-	v.mu.Unlock()
-	if c != nil && (c.version == ver || (!ended && time.Since(c.at) < liveEvery)) {
-		return c, nil
+	for {
+		run.mu.Lock()
+		ver, ended := run.changed, run.ended
+		run.mu.Unlock()
+		v.mu.Lock()
+		c := v.cache[id]
+		if c != nil && (c.version == ver || (!ended && time.Since(c.at) < liveEvery)) {
+			v.mu.Unlock()
+			return c, nil
+		}
+		if wait := v.busy[id]; wait != nil {
+			v.mu.Unlock()
+			select {
+			case <-wait:
+				continue // look at what it rendered
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		v.busy[id] = done
+		v.mu.Unlock()
+		c, err := v.renderNow(ctx, id, ver, ended)
+		v.mu.Lock()
+		delete(v.busy, id)
+		if err == nil {
+			if len(v.cache) >= maxCached {
+				for k := range v.cache {
+					delete(v.cache, k)
+					break
+				}
+			}
+			v.cache[id] = c
+		}
+		v.mu.Unlock()
+		close(done)
+		return c, err
 	}
+}
+
+func (v *webView) renderNow(ctx context.Context, id string, ver chan struct{}, ended bool) (*rendered, error) {
 	res, err := v.s.GetRunResult(ctx, &pb.GetRunResultRequest{RunId: id})
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
 	writeStatus(&b, res.GetStatus())
-	if err := htmlreport.WriteBody(&b, res, htmlreport.Options{}); err != nil {
+	if err := htmlreport.WriteBody(&b, res, htmlreport.Options{Live: !ended}); err != nil {
 		return nil, err
 	}
-	c = &rendered{version: ver, at: time.Now(), body: b.Bytes(), ended: ended}
-	v.mu.Lock()
-	if len(v.cache) >= maxCached {
-		for k := range v.cache {
-			delete(v.cache, k)
-			break
-		}
-	}
-	v.cache[id] = c
-	v.mu.Unlock()
-	return c, nil
+	return &rendered{version: ver, at: time.Now(), body: b.Bytes(), ended: ended}, nil
 }
 
 var statusTmpl = template.Must(template.New("status").Parse(`<section id="live-status" data-state="{{.State}}" data-requests="{{.Requests}}" data-findings="{{.Findings}}">{{.State}} · {{.Elapsed}} · {{.Requests}} requests · {{printf "%.0f" .Rate}}/s{{if .Asked}} (asked {{printf "%.0f" .Asked}}/s){{end}} · p50 {{.P50}} · p99 {{.P99}} · errors {{.Errors}} · dropped {{.Dropped}} · findings {{.Findings}} · agents {{.Alive}}/{{.Shards}}{{with .Message}} · {{.}}{{end}}</section>
@@ -307,31 +348,33 @@ func (v *webView) runEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming not supported", http.StatusInternalServerError)
-		return
-	}
+	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	ctx := r.Context()
+	// send writes and flushes under a deadline: a viewer that stops
+	// reading cannot hold this handler (and a rendered page) forever.
+	send := func(write func()) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(sendTimeout))
+		write()
+		return rc.Flush() == nil
+	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
 		c, err := v.render(ctx, run)
 		if err != nil {
-			fmt.Fprintf(w, "event: error\ndata: %s\n\n", strings.ReplaceAll(err.Error(), "\n", " "))
-			fl.Flush()
+			send(func() { writeEvent(w, "failure", []byte(err.Error())) })
 			return
 		}
-		writeEvent(w, "update", c.body)
 		if c.ended {
-			writeEvent(w, "end", nil)
-			fl.Flush()
+			send(func() { writeEvent(w, "update", c.body); writeEvent(w, "end", nil) })
 			return
 		}
-		fl.Flush()
+		if !send(func() { writeEvent(w, "update", c.body) }) {
+			return
+		}
 		run.mu.Lock()
 		ch := run.changed
 		run.mu.Unlock()
@@ -347,8 +390,9 @@ func (v *webView) runEvents(w http.ResponseWriter, r *http.Request) {
 				case <-ch:
 					break wait
 				case <-ping.C:
-					fmt.Fprint(w, ": ping\n\n")
-					fl.Flush()
+					if !send(func() { fmt.Fprint(w, ": ping\n\n") }) {
+						return
+					}
 				}
 			}
 		}
@@ -360,12 +404,20 @@ func (v *webView) runEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeEvent writes one server-sent event; data may span lines.
-func writeEvent(w http.ResponseWriter, name string, data []byte) {
+// sendTimeout bounds one write to a live page's event stream.
+const sendTimeout = 10 * time.Second
+
+// writeEvent writes one server-sent event; data may span lines. The event
+// stream ends a line at CR, LF or CRLF, so every CR becomes a line break
+// here: a CR inside run data (a target's response, an agent's finding)
+// must not end a data line and start a field of its own.
+func writeEvent(w io.Writer, name string, data []byte) {
 	fmt.Fprintf(w, "event: %s\n", name)
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	for _, l := range bytes.Split(data, []byte("\n")) {
 		w.Write([]byte("data: "))
-		w.Write(bytes.TrimSuffix(l, []byte("\r")))
+		w.Write(l)
 		w.Write([]byte("\n"))
 	}
 	w.Write([]byte("\n"))

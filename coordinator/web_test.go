@@ -33,4 +33,11 @@ func TestWriteEvent(t *testing.T) {
 	if got := rec.Body.String(); got != want {
 		t.Errorf("event %q, want %q", got, want)
 	}
+	// A lone CR (from a target's response, say) ends a line in an event
+	// stream: it must not start a field of its own.
+	rec = httptest.NewRecorder()
+	writeEvent(rec, "update", []byte("x\revent: end\rdata: spoofed"))
+	if got, want := rec.Body.String(), "event: update\ndata: x\ndata: event: end\ndata: data: spoofed\n\n"; got != want {
+		t.Errorf("event %q, want %q", got, want)
+	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -194,5 +196,28 @@ func checkOutputs(t *testing.T, htmlOut, hlogOut, saved string, requests int64) 
 	}
 	if _, stderr, code := runMain(t, "report", htmlOut); code != ExitError || !strings.Contains(stderr, "not a file written by --save") {
 		t.Errorf("report of a non-saved file: exit %d %s", code, stderr)
+	}
+}
+
+// TestWriteFileIsAllOrNothing: a writer that fails leaves neither an empty
+// file nor a temporary one, and an earlier file stays as it was.
+func TestWriteFileIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	if err := writeFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	err := writeFile(path, func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return errors.New("render failed")
+	})
+	if err == nil || !strings.Contains(err.Error(), "render failed") {
+		t.Fatalf("error %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("file now %q, want the earlier %q", b, "old")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
 	}
 }

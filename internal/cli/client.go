@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,9 +23,10 @@ import (
 )
 
 type client struct {
-	addr string
-	conn *grpc.ClientConn
-	ctl  pb.ControlServiceClient
+	addr  string // the coordinator talked to
+	given string // the address the user gave (asked again after a failover)
+	conn  *grpc.ClientConn
+	ctl   pb.ControlServiceClient
 }
 
 // dial connects to the coordinator at addr; when that one is a follower
@@ -34,19 +36,48 @@ func dial(addr string) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.given = addr
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := c.ctl.GetLeader(ctx, &pb.GetLeaderRequest{})
-	if err != nil || resp.GetIsLeader() || resp.GetLeader() == "" || resp.GetLeader() == addr {
+	l := resp.GetLeader()
+	if err != nil || resp.GetIsLeader() || l == addr || !usableAddr(l) {
 		// Unreachable or unknown: the first real call says so.
 		return c, nil
 	}
-	lc, err := dialOne(resp.GetLeader())
+	lc, err := dialOne(l)
 	if err != nil {
 		return c, nil
 	}
 	c.Close()
+	lc.given = addr
 	return lc, nil
+}
+
+// usableAddr reports whether a leader's advertised address can be dialled
+// from elsewhere: a coordinator listening on all interfaces without
+// --advertise advertises 0.0.0.0 or [::], which would mean this machine.
+func usableAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsUnspecified()
+}
+
+// redial connects again through the address the user gave: after a
+// failover it leads, or names the coordinator that does.
+func (c *client) redial() {
+	if c.given == "" {
+		return
+	}
+	nc, err := dial(c.given)
+	if err != nil {
+		return
+	}
+	c.conn.Close()
+	c.addr, c.conn, c.ctl = nc.addr, nc.conn, nc.ctl
 }
 
 func dialOne(addr string) (*client, error) {
@@ -134,6 +165,7 @@ outer:
 				p.note(fmt.Sprintf("coordinator unavailable (%v); retrying", status.Convert(err).Message()))
 				select {
 				case <-time.After(time.Second):
+					c.redial()
 					continue outer
 				case <-ctx.Done():
 					return last, ctx.Err()
@@ -161,6 +193,7 @@ outer:
 					case <-ctx.Done():
 						return last, ctx.Err()
 					}
+					c.redial()
 					continue outer
 				}
 				p.done()
@@ -174,6 +207,11 @@ outer:
 
 func (c *client) result(ctx context.Context, runID string) (*pb.RunResult, error) {
 	res, err := c.ctl.GetRunResult(ctx, &pb.GetRunResultRequest{RunId: runID})
+	if status.Code(err) == codes.Unavailable {
+		// The leader may have changed since this client connected.
+		c.redial()
+		res, err = c.ctl.GetRunResult(ctx, &pb.GetRunResultRequest{RunId: runID})
+	}
 	if err != nil {
 		return nil, rpcErr(c.addr, err)
 	}
@@ -224,16 +262,28 @@ func (e *env) finish(ctx context.Context, c *client, res *pb.RunResult, out outp
 	return runExit(res.GetStatus())
 }
 
+// writeFile writes a file whole or not at all: into a temporary file next
+// to it, renamed into place once complete, so a failure leaves no empty or
+// half-written report behind (and an older one intact).
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
 	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
@@ -251,18 +301,9 @@ func runExit(st *pb.RunStatus) error {
 }
 
 func writeJSONFile(path string, v any) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write JSON report: %w", err)
-	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		f.Close()
-		return fmt.Errorf("write JSON report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write JSON report %s: %w", path, err)
-	}
-	return nil
+	return writeFile(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
 }

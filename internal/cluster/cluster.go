@@ -436,16 +436,23 @@ func (s *Store) scan(ctx context.Context, prefix, skip string, fn func(key strin
 		if err != nil {
 			return err
 		}
+		skipped := false
 		for _, kv := range resp.Kvs {
 			k := string(kv.Key)
 			if skip != "" && strings.HasPrefix(k, skip) {
-				continue
+				// Jump over the whole skipped range instead of reading
+				// it (a run's windows are most of its keys).
+				from, skipped = clientv3.GetPrefixRangeEnd(skip), true
+				break
 			}
 			if err := fn(k, kv.Value); err != nil {
 				return err
 			}
 		}
-		if !resp.More || len(resp.Kvs) == 0 {
+		switch {
+		case skipped && from < end:
+			continue
+		case skipped, !resp.More || len(resp.Kvs) == 0:
 			return nil
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"

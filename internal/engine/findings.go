@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -133,7 +134,8 @@ func (f *findings) add(o *evloop.Outcome, info apireq.Info, h apireq.Hit) {
 	sev, cwe, owasp := finding.Classify(h.Oracle, h.Mutation)
 	fs := &pb.FindingSample{
 		Fingerprint: fp, Oracle: string(h.Oracle), Severity: string(sev), Endpoint: int32(o.Ep),
-		Mutation: h.Mutation, Detail: h.Detail, Evidence: h.Evidence, Count: 1,
+		Mutation: clipText(h.Mutation, results.MaxFindingMutation), Detail: clipText(h.Detail, results.MaxFindingText),
+		Evidence: clipText(h.Evidence, results.MaxFindingText), Count: 1,
 		FirstSeen: timestamppb.New(o.Sent.Add(f.e.cfg.ClockOffset)),
 		Request:   clip(o.Req, results.MaxFindingRequest), Status: int32(o.Status),
 		Case: int64(info.Case), Cwe: cwe, Owasp: owasp, LoadRps: f.rate(o.Sent),
@@ -159,6 +161,17 @@ func fingerprintMutation(h apireq.Hit) string {
 		return h.Mutation
 	}
 	return ""
+}
+
+// clipText cuts s to at most n bytes, on a UTF-8 boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func clip(b []byte, n int) []byte {

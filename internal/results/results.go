@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/barrage-dev/barrage/internal/finding"
 	"github.com/barrage-dev/barrage/internal/latency"
 	"github.com/barrage-dev/barrage/internal/outcome"
 	"github.com/barrage-dev/barrage/internal/pacer"
@@ -139,6 +141,12 @@ func (r *Run) check(w *pb.ResultWindow) (*decoded, error) {
 			return nil, badf("finding %s: endpoint %d out of range", f.GetFingerprint(), f.GetEndpoint())
 		case len(f.GetRequest()) > MaxFindingRequest || len(f.GetResponse()) > MaxFindingResponse:
 			return nil, badf("finding %s: request or response sample too large", f.GetFingerprint())
+		case finding.Severity(f.GetSeverity()).Rank() == 0:
+			return nil, badf("finding %s: unknown severity %q", f.GetFingerprint(), f.GetSeverity())
+		case !slices.Contains(finding.Oracles, finding.Oracle(f.GetOracle())):
+			return nil, badf("finding %s: unknown oracle %q", f.GetFingerprint(), f.GetOracle())
+		case len(f.GetMutation()) > MaxFindingMutation || len(f.GetDetail()) > MaxFindingText || len(f.GetEvidence()) > MaxFindingText || len(f.GetCwe()) > 64 || len(f.GetOwasp()) > 128:
+			return nil, badf("finding %s: oversized text field", f.GetFingerprint())
 		}
 		seenFp[f.GetFingerprint()] = true
 	}
@@ -297,10 +305,12 @@ func (r *Run) Ingest(w *pb.ResultWindow) (bool, error) {
 	return true, nil
 }
 
-// Limits on a finding's samples.
+// Limits on a finding's samples and texts.
 const (
 	MaxFindingRequest  = 64 << 10
 	MaxFindingResponse = 16 << 10
+	MaxFindingMutation = 256
+	MaxFindingText     = 4096 // detail and evidence
 )
 
 // mergeFinding adds a window's finding: counts add up, and the sample of

@@ -2,6 +2,7 @@ package results
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,14 +234,24 @@ func TestFindingsMergeAcrossWindowsAndShards(t *testing.T) {
 }
 
 func TestBadFindingsAreRejected(t *testing.T) {
+	// ok is a valid sample; each case breaks one thing of it.
+	ok := func(edit func(f *pb.FindingSample)) *pb.FindingSample {
+		f := &pb.FindingSample{Fingerprint: "x", Oracle: "server-error", Severity: "medium", Count: 1}
+		edit(f)
+		return f
+	}
 	tests := []struct {
 		name string
 		f    *pb.FindingSample
 	}{
-		{"no fingerprint", &pb.FindingSample{Count: 1}},
-		{"zero count", &pb.FindingSample{Fingerprint: "x"}},
-		{"endpoint out of range", &pb.FindingSample{Fingerprint: "x", Count: 1, Endpoint: 7}},
-		{"huge request", &pb.FindingSample{Fingerprint: "x", Count: 1, Request: make([]byte, MaxFindingRequest+1)}},
+		{"no fingerprint", ok(func(f *pb.FindingSample) { f.Fingerprint = "" })},
+		{"zero count", ok(func(f *pb.FindingSample) { f.Count = 0 })},
+		{"endpoint out of range", ok(func(f *pb.FindingSample) { f.Endpoint = 7 })},
+		{"huge request", ok(func(f *pb.FindingSample) { f.Request = make([]byte, MaxFindingRequest+1) })},
+		// Severity and oracle end up in HTML class names and reports.
+		{"unknown severity", ok(func(f *pb.FindingSample) { f.Severity = "x onmouseover=alert(1)\rz" })},
+		{"unknown oracle", ok(func(f *pb.FindingSample) { f.Oracle = "<script>" })},
+		{"huge evidence", ok(func(f *pb.FindingSample) { f.Evidence = strings.Repeat("e", MaxFindingText+1) })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,5 +262,11 @@ func TestBadFindingsAreRejected(t *testing.T) {
 				t.Fatalf("Ingest = %v, want ErrBadWindow", err)
 			}
 		})
+	}
+	r := New(testPlan(), 1, t0)
+	w := window(t, 0, 0, false, 0, 1, 0)
+	w.Findings = []*pb.FindingSample{ok(func(*pb.FindingSample) {})}
+	if _, err := r.Ingest(w); err != nil {
+		t.Fatalf("a valid finding: %v", err)
 	}
 }
