@@ -228,6 +228,11 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.OnListen(s.addr)
 	}
 
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.evictLoop(ctx)
+	}()
 	runErr := s.lead(ctx, hs)
 	cancel()
 	if hsrv != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -384,4 +385,54 @@ func plannedOf(plan *pb.Plan) time.Duration {
 		d += s.GetDuration().AsDuration()
 	}
 	return d
+}
+
+// keptEndedRuns is how many ended runs stay in memory (the newest by end
+// time); older ones are read again from etcd when asked for.
+const keptEndedRuns = 32
+
+// evictLoop keeps the in-memory run table bounded until ctx ends.
+func (s *server) evictLoop(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.evictEnded(keptEndedRuns)
+		}
+	}
+}
+
+// evictEnded forgets all but the keep most recently ended runs. Runs still
+// going are never forgotten. No run's lock is held with the server's.
+func (s *server) evictEnded(keep int) {
+	s.mu.Lock()
+	runs := make(map[string]*run, len(s.runs))
+	maps.Copy(runs, s.runs)
+	s.mu.Unlock()
+	type ended struct {
+		id string
+		at time.Time
+	}
+	var done []ended
+	for id, r := range runs {
+		r.mu.Lock()
+		if r.ended {
+			done = append(done, ended{id, r.state.GetEndedAt().AsTime()})
+		}
+		r.mu.Unlock()
+	}
+	if len(done) <= keep {
+		return
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i].at.After(done[j].at) })
+	s.mu.Lock()
+	for _, e := range done[keep:] {
+		if s.runs[e.id] == runs[e.id] {
+			delete(s.runs, e.id)
+		}
+	}
+	s.mu.Unlock()
 }

@@ -1,10 +1,16 @@
 package coordinator
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
 
 // TestWebRejectsBadRunIDs: a run id that cannot be one is a 400 naming it,
@@ -39,5 +45,26 @@ func TestWriteEvent(t *testing.T) {
 	writeEvent(rec, "update", []byte("x\revent: end\rdata: spoofed"))
 	if got, want := rec.Body.String(), "event: update\ndata: x\ndata: event: end\ndata: data: spoofed\n\n"; got != want {
 		t.Errorf("event %q, want %q", got, want)
+	}
+}
+
+// TestEvictEndedKeepsRunningAndNewest: the run table keeps every run still
+// going and the newest ended ones; older ended runs are forgotten (they are
+// read again from etcd when asked for).
+func TestEvictEndedKeepsRunningAndNewest(t *testing.T) {
+	s := testServer()
+	base := time.Unix(1_800_000_000, 0)
+	for i := range 5 {
+		addRun(t, s, fmt.Sprintf("ended-%d", i), []string{"a"}, 1, pb.RunState_RUN_STATE_COMPLETED, base.Add(time.Duration(i)*time.Minute))
+	}
+	addRun(t, s, "running", []string{"a"}, 1, pb.RunState_RUN_STATE_RUNNING, time.Time{})
+	s.evictEnded(2)
+	var left []string
+	for id := range s.runs {
+		left = append(left, id)
+	}
+	sort.Strings(left)
+	if want := []string{"ended-3", "ended-4", "running"}; !slices.Equal(left, want) {
+		t.Errorf("runs kept %v, want %v", left, want)
 	}
 }
