@@ -457,8 +457,14 @@ func (a *agent) assign(ctx context.Context, as *pb.Assignment) {
 	k := shardKey{as.GetRunId(), as.GetShard()}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.shards[k]; ok {
-		return // already running (a re-sent assignment after reconnect)
+	if old, ok := a.shards[k]; ok {
+		if old.ref.GetEpoch() >= as.GetEpoch() {
+			return // already running (a re-sent assignment after reconnect)
+		}
+		// The shard came back to this agent under a newer epoch (it was
+		// taken over while this agent was away, then given back): the old
+		// run of it stops; its windows still go out.
+		old.cancel(errors.New("shard reassigned under a newer epoch"))
 	}
 	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	s := &shardRun{ref: &pb.ShardRef{RunId: as.GetRunId(), Shard: as.GetShard(), Epoch: as.GetEpoch()}, cancel: cancel}
@@ -509,7 +515,7 @@ func (a *agent) ack(ack *pb.WindowAck) {
 			a.outbox = append(a.outbox[:i], a.outbox[i+1:]...)
 			if w.GetFinal() {
 				sk := shardKey{k.run, k.shard}
-				if s := a.shards[sk]; s != nil {
+				if s := a.shards[sk]; s != nil && s.ref.GetEpoch() == k.epoch {
 					s.finalAck = true
 					a.forget(sk, s)
 				}
@@ -522,7 +528,7 @@ func (a *agent) ack(ack *pb.WindowAck) {
 // forget drops a shard once it has finished and its final window is
 // acknowledged. Called with a.mu held.
 func (a *agent) forget(k shardKey, s *shardRun) {
-	if s.finished && s.finalAck {
+	if s.finished && s.finalAck && a.shards[k] == s {
 		delete(a.shards, k)
 		a.log.Info("shard done", "run", k.run, "shard", k.shard)
 	}

@@ -148,6 +148,7 @@ func (s *server) SubmitRun(ctx context.Context, req *pb.SubmitRunRequest) (*pb.S
 		}}})
 		r.alive[sh.GetShard()] = ok
 		if !ok {
+			r.lostAt[sh.GetShard()] = time.Now()
 			s.event(ctx, r, "agent-lost", "agent %s disconnected before it got shard %d", sh.GetAgentName(), k)
 		}
 	}

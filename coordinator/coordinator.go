@@ -55,6 +55,12 @@ type Config struct {
 	// timeout) the coordinator waits for missing final windows before the
 	// run fails; default 30s.
 	Grace time.Duration
+	// Takeover is how long a shard's agent may be gone before another
+	// connected agent takes the rest of the shard over (open model), so
+	// that the run's rate holds. It must exceed the agents' dead-man
+	// timeout (10s by default), so that the lost agent has stopped its
+	// load; default 15s; negative: never.
+	Takeover time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 	// OnListen, if set, is called with the bound gRPC address once serving.
@@ -76,6 +82,7 @@ func DefaultConfig() Config {
 		Heartbeat:  2 * time.Second,
 		StartDelay: 2 * time.Second,
 		Grace:      30 * time.Second,
+		Takeover:   15 * time.Second,
 	}
 }
 
@@ -101,6 +108,9 @@ func (c *Config) fill() {
 	}
 	if c.Grace == 0 {
 		c.Grace = d.Grace
+	}
+	if c.Takeover == 0 {
+		c.Takeover = d.Takeover
 	}
 	if c.ID == "" {
 		h, _ := os.Hostname()

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/barrage-dev/barrage/internal/cluster"
@@ -31,11 +32,12 @@ type run struct {
 	ended    bool
 	cancelAt time.Time // zero unless cancelled
 	alive    map[int32]bool
+	lostAt   map[int32]time.Time // shards without a connected agent, since when
 }
 
 func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, events []*pb.RunEvent) *run {
 	sort.Slice(shards, func(i, j int) bool { return shards[i].GetShard() < shards[j].GetShard() })
-	return &run{
+	r := &run{
 		spec:    spec,
 		state:   st,
 		shards:  shards,
@@ -44,7 +46,15 @@ func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, e
 		changed: make(chan struct{}),
 		ended:   isFinal(st.GetState()),
 		alive:   map[int32]bool{},
+		lostAt:  map[int32]time.Time{},
 	}
+	for _, sh := range shards {
+		if sh.GetEpoch() > 1 {
+			// Taken over: complete on this epoch's windows from first_seq.
+			r.agg.Reassign(sh.GetShard(), sh.GetEpoch(), sh.GetFirstSeq())
+		}
+	}
+	return r
 }
 
 func isFinal(s pb.RunState) bool {
@@ -118,7 +128,10 @@ func (s *server) ingest(ctx context.Context, ac *agentConn, w *pb.ResultWindow) 
 	if r.agg.Seen(w) {
 		return true, nil
 	}
-	if k := w.GetShard(); k >= 0 && int(k) < len(r.shards) && r.shards[k].GetEpoch() != w.GetEpoch() {
+	// Windows of an earlier epoch come from an agent whose shard was taken
+	// over: they are requests it really sent, and count (once, by
+	// identity). A newer epoch than the shard's is no assignment of ours.
+	if k := w.GetShard(); k >= 0 && int(k) < len(r.shards) && w.GetEpoch() > r.shards[k].GetEpoch() {
 		s.event(ctx, r, "window-rejected", "shard %d window %d has epoch %d, the shard is at epoch %d", k, w.GetSeq(), w.GetEpoch(), r.shards[k].GetEpoch())
 		return true, nil
 	}
@@ -155,13 +168,18 @@ func (s *server) reattach(ac *agentConn, active []*pb.ShardRef) {
 		}
 		r.mu.Lock()
 		k := ref.GetShard()
-		if k >= 0 && int(k) < len(r.shards) && r.shards[k].GetAgentId() == ac.id && !r.ended {
+		switch {
+		case r.ended:
+			ac.send(stopMsg(ref.GetRunId(), k, "run has ended"))
+		case k >= 0 && int(k) < len(r.shards) && r.shards[k].GetAgentId() == ac.id:
 			if !r.alive[k] {
 				r.alive[k] = true
+				delete(r.lostAt, k)
 				s.event(s.ctx, r, "agent-reconnected", "agent %s is back with shard %d", ac.snapshot().GetName(), k)
 			}
-		} else if r.ended {
-			ac.send(stopMsg(ref.GetRunId(), k, "run has ended"))
+		case k >= 0 && int(k) < len(r.shards):
+			// Back too late: another agent has the shard now.
+			ac.send(stopMsg(ref.GetRunId(), k, fmt.Sprintf("shard %d was taken over by agent %s", k, r.shards[k].GetAgentName())))
 		}
 		r.mu.Unlock()
 	}
@@ -181,6 +199,7 @@ func (s *server) agentLost(ac *agentConn) {
 			k := sh.GetShard()
 			if sh.GetAgentId() == ac.id && r.alive[k] && !r.ended {
 				r.alive[k] = false
+				r.lostAt[k] = time.Now()
 				s.event(s.ctx, r, "agent-lost", "agent %s (shard %d) disconnected", ac.snapshot().GetName(), k)
 			}
 		}
@@ -247,9 +266,92 @@ func (s *server) check(r *run) bool {
 		}
 		s.end(r, pb.RunState_RUN_STATE_FAILED, "no final results from "+strings.Join(parts, ", ")+" by the deadline")
 	default:
+		s.takeOver(r)
 		return false
 	}
 	return true
+}
+
+// takeOver gives the rest of each shard whose agent has been gone for
+// Config.Takeover to another connected agent, under a new epoch, from the
+// next window boundary after the start delay: the arrivals intended from
+// then on. (Those intended between the loss and then are not sent; what the
+// lost agent sent and could not report is not counted unless it comes back
+// with it.) Open model only; only while load is left. Called with r.mu held.
+func (s *server) takeOver(r *run) {
+	if s.cfg.Takeover < 0 || r.ended || !r.cancelAt.IsZero() || len(r.lostAt) == 0 {
+		return
+	}
+	plan := r.spec.GetPlan()
+	if plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED {
+		return
+	}
+	window := plan.GetWindow().AsDuration()
+	if window <= 0 {
+		window = time.Second
+	}
+	now := time.Now()
+	for k, since := range r.lostAt {
+		if now.Sub(since) < s.cfg.Takeover || r.alive[k] || r.agg.ShardDone(k) {
+			continue
+		}
+		from := now.Add(s.cfg.StartDelay).Sub(r.spec.GetStartAt().AsTime())
+		first := int64((from + window - 1) / window)
+		if time.Duration(first)*window >= r.spec.GetPlanned().AsDuration() {
+			continue // no load left to give; the deadline decides
+		}
+		old := r.shards[k]
+		ac := s.pickAgent(old.GetAgentId())
+		if ac == nil {
+			continue // nobody to give it to yet
+		}
+		l, err := s.currentLeader()
+		if err != nil {
+			return
+		}
+		rec := proto.Clone(old).(*pb.ShardRecord)
+		rec.AgentId, rec.AgentName, rec.Epoch, rec.FirstSeq = ac.id, ac.snapshot().GetName(), old.GetEpoch()+1, first
+		if err := s.store.PutShard(s.ctx, l, r.spec.GetRunId(), rec); err != nil {
+			s.log.Warn("store shard takeover", "run", r.spec.GetRunId(), "shard", k, "err", err)
+			return
+		}
+		r.shards[k] = rec
+		r.agg.Reassign(k, rec.GetEpoch(), first)
+		s.event(s.ctx, r, "shard-taken-over", "agent %s (shard %d) gone for %v: agent %s runs the rest of the shard from %v (epoch %d); its arrivals due from %v to %v are not sent",
+			old.GetAgentName(), k, now.Sub(since).Round(time.Second), rec.GetAgentName(), time.Duration(first)*window, rec.GetEpoch(),
+			max(0, since.Sub(r.spec.GetStartAt().AsTime())).Round(time.Second), time.Duration(first)*window)
+		ok := ac.send(&pb.CoordinatorMessage{Msg: &pb.CoordinatorMessage_Assignment{Assignment: &pb.Assignment{
+			RunId: r.spec.GetRunId(), Shard: k, ShardCount: r.spec.GetShardCount(), Epoch: rec.GetEpoch(), Plan: plan,
+			StartAt: r.spec.GetStartAt(), Seed: rec.GetSeed(), MaxInflight: rec.GetMaxInflight(), FirstSeq: first,
+		}}})
+		r.alive[k] = ok
+		if ok {
+			delete(r.lostAt, k)
+		} else {
+			r.lostAt[k] = now
+		}
+	}
+}
+
+// pickAgent chooses a connected agent for a taken-over shard: not the one
+// that lost it, the one running fewest shards (then by name).
+func (s *server) pickAgent(not string) *agentConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best *agentConn
+	var bestN int
+	var bestName string
+	for id, ac := range s.agents {
+		if id == not {
+			continue
+		}
+		info := ac.snapshot()
+		n := len(info.GetShards())
+		if best == nil || n < bestN || (n == bestN && info.GetName() < bestName) {
+			best, bestN, bestName = ac, n, info.GetName()
+		}
+	}
+	return best
 }
 
 // end moves a run to a final state. Called with r.mu held.
@@ -285,6 +387,11 @@ func (s *server) loadRuns(ctx context.Context) error {
 		r, err := s.rebuild(ctx, rec)
 		if err != nil {
 			return err
+		}
+		// Every shard waits for its agent to reconnect; one that does not
+		// within Config.Takeover is given to another.
+		for _, sh := range r.shards {
+			r.lostAt[sh.GetShard()] = time.Now()
 		}
 		s.mu.Lock()
 		s.runs[id] = r

@@ -88,9 +88,16 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}
 	}
+	switch {
+	case err != nil:
+	case a.GetFirstSeq() < 0:
+		err = fmt.Errorf("first window %d is negative", a.GetFirstSeq())
+	case a.GetFirstSeq() > 0 && plan.GetLoad().GetModel() == pb.LoadModel_LOAD_MODEL_CLOSED:
+		err = errors.New("a closed-model shard cannot be taken over part way")
+	}
 	if err != nil {
 		err = fmt.Errorf("compile plan: %w", err)
-		e.emitFinal(0, cfg.Start, err.Error())
+		e.emitFinal(max(a.GetFirstSeq(), 0), e.windowStart(a.GetFirstSeq()), err.Error())
 		return err
 	}
 	e.f = f
@@ -105,7 +112,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if e.useLoops() {
 		addr, err := e.resolve(ctx)
 		if err != nil {
-			e.emitFinal(0, cfg.Start, err.Error())
+			e.emitFinal(a.GetFirstSeq(), e.windowStart(a.GetFirstSeq()), err.Error())
 			return err
 		}
 		// The loops open their first connections now and wait for the
@@ -130,7 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if !closed {
 		// Open the first connections while waiting for the start.
 		if sh, p, err = e.prepareOpen(ctx); err != nil {
-			e.emitFinal(0, cfg.Start, err.Error())
+			e.emitFinal(a.GetFirstSeq(), e.windowStart(a.GetFirstSeq()), err.Error())
 			return err
 		}
 	}
@@ -146,7 +153,7 @@ func Run(ctx context.Context, cfg Config) error {
 				close(p.slots)
 				p.wg.Wait()
 			}
-			e.emitFinal(0, cfg.Start, stopReason(ctx))
+			e.emitFinal(a.GetFirstSeq(), e.windowStart(a.GetFirstSeq()), stopReason(ctx))
 			return nil
 		}
 	}
@@ -189,8 +196,8 @@ func stopReason(ctx context.Context) string {
 // windows emits a window at every boundary until the load is done, then the
 // final one (with failed's reason, if it gives one, or the stop reason).
 func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}, failed func() string) {
-	var seq int64
-	start := e.cfg.Start
+	seq := e.a.GetFirstSeq()
+	start := e.windowStart(seq)
 	t := time.NewTimer(time.Until(start.Add(e.window)))
 	defer t.Stop()
 	for {
@@ -212,6 +219,18 @@ func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}, failed func
 			return
 		}
 	}
+}
+
+// resumeAt is the offset from the run's start from which this assignment
+// runs the shard: 0, or the start of its first window when it took over a
+// lost agent's shard.
+func (e *eng) resumeAt() time.Duration {
+	return time.Duration(e.a.GetFirstSeq()) * e.window
+}
+
+// windowStart is when window seq starts.
+func (e *eng) windowStart(seq int64) time.Time {
+	return e.cfg.Start.Add(time.Duration(seq) * e.window)
 }
 
 func (e *eng) emit(seq int64, start, end time.Time, final bool, reason string) {
@@ -342,6 +361,7 @@ func (e *eng) prepareOpen(ctx context.Context) (*pacer.Shard, *pool, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("bad shard: %w", err)
 	}
+	sh = sh.From(e.resumeAt())
 	limit := max(e.a.GetMaxInflight(), 1)
 	if fds := fdLimit(); fds > 0 && limit > fds {
 		e.log.Warn("in-flight cap lowered to fit the open-file limit", "asked", limit, "cap", fds)

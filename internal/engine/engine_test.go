@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
@@ -236,5 +237,40 @@ func TestPickerWeightsAreExactPerCycle(t *testing.T) {
 	}
 	if n < 4500 || n > 5500 {
 		t.Errorf("large weights: %d of 10000 to the second template, want about half", n)
+	}
+}
+
+// TestTakenOverShardRunsTheRest: an assignment that takes a shard over from
+// window 2 (of 250 ms) sends exactly the shard's arrivals intended from
+// 500 ms on, and numbers its windows from 2.
+func TestTakenOverShardRunsTheRest(t *testing.T) { paths(t, testTakenOverShardRunsTheRest) }
+
+func testTakenOverShardRunsTheRest(t *testing.T, noLoop bool) {
+	srv, served := counting(t, nil)
+	var c collector
+	a := &pb.Assignment{RunId: "r", Shard: 1, ShardCount: 2, Epoch: 2, FirstSeq: 2, Plan: openPlan(srv.URL, 400, time.Second), MaxInflight: 100, Seed: 7}
+	// The run started 400 ms ago: the takeover point (500 ms) is ahead.
+	start := time.Now().Add(-400 * time.Millisecond)
+	if err := Run(context.Background(), Config{Assignment: a, Start: start, Emit: c.emit, NoEventLoop: noLoop}); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	first := c.ws[0]
+	for i, w := range c.ws {
+		if w.GetSeq() != int64(i)+2 || w.GetEpoch() != 2 {
+			t.Fatalf("window %d: seq %d epoch %d, want seq %d epoch 2", i, w.GetSeq(), w.GetEpoch(), i+2)
+		}
+		c.ws[i] = proto.Clone(w).(*pb.ResultWindow)
+		c.ws[i].Seq = int64(i) // for totals' numbering check
+	}
+	c.mu.Unlock()
+	requests, dropped, _ := c.totals(t)
+	// Shard 1 of 2 at 400/s: arrivals 201, 203, …, 399 are due at or after
+	// 500 ms: exactly 100.
+	if requests+dropped != 100 || requests != served.Load() {
+		t.Errorf("requests %d + dropped %d (served %d), want exactly the 100 arrivals from 500 ms", requests, dropped, served.Load())
+	}
+	if got, want := first.GetStart().AsTime(), start.Add(500*time.Millisecond); !got.Equal(want) {
+		t.Errorf("first window starts at %v, want the run start + 500 ms (%v)", got, want)
 	}
 }

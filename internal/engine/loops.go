@@ -79,6 +79,7 @@ func (e *eng) runLoops(ctx context.Context, addr netip.AddrPort) error {
 		if sh, err = sched.Shard(int(k), int(n)); err != nil {
 			return fmt.Errorf("bad shard: %w", err)
 		}
+		sh = sh.From(e.resumeAt())
 		peak := 0.0
 		for _, st := range plan.GetLoad().GetStages() {
 			peak = math.Max(peak, math.Max(st.GetFromRate(), st.GetToRate()))

@@ -16,6 +16,7 @@ type Shard struct {
 	s     *Schedule
 	k, n  int64
 	count int64
+	skip  int64 // leading arrivals left out (From)
 }
 
 // Shard returns shard k of n. It fails unless n >= 1 and 0 <= k < n.
@@ -54,7 +55,7 @@ func (sh Shard) At(i int64) (g int64, at time.Duration, ok bool) {
 	if i < 0 || i >= sh.count {
 		return 0, 0, false
 	}
-	g = i*sh.n + sh.k
+	g = (i+sh.skip)*sh.n + sh.k
 	return g, sh.s.at(g), true
 }
 
@@ -64,7 +65,21 @@ func (sh Shard) Due(t time.Duration) int64 {
 	if sh.count == 0 {
 		return 0
 	}
-	return sh.share(sh.s.Arrivals(t))
+	return max(0, sh.share(sh.s.Arrivals(t))-sh.skip)
+}
+
+// From returns the shard without its arrivals intended before offset t:
+// what is left of a shard taken over part way through a run. Arrival i of
+// the result is the (i+skipped)-th of sh, with the same global index and
+// intended time.
+func (sh Shard) From(t time.Duration) Shard {
+	if t <= 0 || sh.count == 0 {
+		return sh
+	}
+	skip := min(sh.Due(t-1), sh.count)
+	sh.skip += skip
+	sh.count -= skip
+	return sh
 }
 
 // Split returns shard k's share of total for the closed model (virtual

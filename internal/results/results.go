@@ -35,10 +35,12 @@ type windowID struct{ epoch, seq int64 }
 
 type shard struct {
 	seen        map[windowID]bool
-	finalSeq    int64 // -1 until the final window is in
+	firstSeq    int64 // the current epoch's first window
+	finalSeq    int64 // the current epoch's final window; -1 until it is in
 	windows     int64
 	requests    int64
 	epoch       int64
+	taken       bool // the shard was taken over (Reassign): epochs are set, not learnt
 	clockOffset time.Duration
 	stopReason  string
 }
@@ -124,8 +126,11 @@ func (r *Run) check(w *pb.ResultWindow) (*decoded, error) {
 		return nil, badf("negative seq %d or epoch %d", w.GetSeq(), w.GetEpoch())
 	}
 	sh := r.shards[k]
-	if sh.finalSeq >= 0 && w.GetSeq() > sh.finalSeq {
+	if w.GetEpoch() == sh.epoch && sh.finalSeq >= 0 && w.GetSeq() > sh.finalSeq {
 		return nil, badf("shard %d window %d comes after its final window %d", k, w.GetSeq(), sh.finalSeq)
+	}
+	if w.GetEpoch() > sh.epoch && sh.taken {
+		return nil, badf("shard %d window %d has epoch %d, newer than the shard's %d", k, w.GetSeq(), w.GetEpoch(), sh.epoch)
 	}
 	d := &decoded{w: w}
 	seenFp := map[string]bool{}
@@ -249,9 +254,14 @@ func (r *Run) Ingest(w *pb.ResultWindow) (bool, error) {
 	sh.seen[windowID{w.GetEpoch(), w.GetSeq()}] = true
 	sh.windows++
 	sh.requests += d.reqs
-	sh.epoch = max(sh.epoch, w.GetEpoch())
+	if !sh.taken {
+		sh.epoch = max(sh.epoch, w.GetEpoch())
+	}
 	sh.clockOffset = w.GetClockOffset().AsDuration()
-	if w.GetFinal() {
+	// Only the current epoch's final window ends the shard: a replaced
+	// agent's windows still count (they are real requests) but its end
+	// does not.
+	if w.GetFinal() && w.GetEpoch() == sh.epoch {
 		sh.finalSeq = w.GetSeq()
 		sh.stopReason = w.GetStopReason()
 	}
@@ -343,11 +353,26 @@ func (sh *shard) complete() bool {
 	}
 	var n int64
 	for id := range sh.seen {
-		if id.epoch == sh.epoch && id.seq <= sh.finalSeq {
+		if id.epoch == sh.epoch && id.seq >= sh.firstSeq && id.seq <= sh.finalSeq {
 			n++
 		}
 	}
-	return n == sh.finalSeq+1
+	return n == sh.finalSeq-sh.firstSeq+1
+}
+
+// Reassign records that shard k was taken over: from now on it is complete
+// when epoch's windows firstSeq up to epoch's final one are in. Windows of
+// earlier epochs that arrive still count, once each; their final window no
+// longer ends the shard. The timeline stops waiting for shard k's windows
+// before firstSeq (the replaced agent may never send them).
+func (r *Run) Reassign(k int32, epoch, firstSeq int64) {
+	if k < 0 || int(k) >= len(r.shards) {
+		return
+	}
+	sh := r.shards[k]
+	sh.epoch, sh.firstSeq, sh.taken = epoch, firstSeq, true
+	sh.finalSeq, sh.stopReason = -1, ""
+	r.settle(false)
 }
 
 // Done reports whether every shard's results are complete.
@@ -409,6 +434,9 @@ func (r *Run) allReported(seq int64, p *point) bool {
 		}
 		if sh.finalSeq >= 0 && sh.finalSeq < seq {
 			continue
+		}
+		if sh.taken && seq < sh.firstSeq {
+			continue // the replaced agent's: it may never come
 		}
 		return false
 	}
@@ -565,4 +593,9 @@ func severityRank(s string) int {
 		return 3
 	}
 	return 4
+}
+
+// ShardDone reports whether shard k's results are complete.
+func (r *Run) ShardDone(k int32) bool {
+	return k >= 0 && int(k) < len(r.shards) && r.shards[k].complete()
 }

@@ -270,3 +270,69 @@ func TestBadFindingsAreRejected(t *testing.T) {
 		t.Fatalf("a valid finding: %v", err)
 	}
 }
+
+// TestTakenOverShard: shard 1's agent is lost after window 1 and another
+// takes the shard over from window 3 (epoch 2). The run completes on the
+// new epoch's windows 3..final; the replaced agent's windows count when they
+// come, once, and its final window does not end the shard; a window of an
+// epoch newer than the shard's is refused.
+func TestTakenOverShard(t *testing.T) {
+	r := New(testPlan(), 2, t0)
+	ingest := func(w *pb.ResultWindow) {
+		t.Helper()
+		if _, err := r.Ingest(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Shard 0 runs windows 0..4 normally.
+	for seq := range int64(5) {
+		ingest(window(t, 0, seq, seq == 4, 0, 10, 0))
+	}
+	// Shard 1, epoch 1: windows 0 and 1 arrive, then the agent is lost.
+	w := window(t, 1, 0, false, 0, 10, 0)
+	ingest(w)
+	w = window(t, 1, 1, false, 0, 10, 0)
+	ingest(w)
+	r.Reassign(1, 2, 3)
+	if r.Done() {
+		t.Fatal("done before the new epoch's windows")
+	}
+	// The timeline no longer waits for shard 1's windows 2 (lost with the
+	// agent): window 2 is settled with shard 0's part.
+	if res, _ := r.Result(); len(res.Timeline) < 3 {
+		got := len(res.Timeline)
+		t.Errorf("timeline has %d points, want windows 0..2 settled", got)
+	}
+	for seq := int64(3); seq <= 4; seq++ {
+		nw := window(t, 1, seq, seq == 4, 0, 10, 0)
+		nw.Epoch = 2
+		ingest(nw)
+	}
+	if !r.Done() {
+		t.Fatal("not done with epoch 2's windows 3..4 in")
+	}
+	// The replaced agent comes back with window 2 and its final window 3.
+	late := window(t, 1, 2, false, 0, 7, 0)
+	ingest(late)
+	fin := window(t, 1, 3, true, 0, 5, 0)
+	fin.StopReason = "no coordinator reachable (dead-man switch)"
+	ingest(fin)
+	if !r.Done() || r.Totals().Requests != 5*10+2*10+2*10+7+5 {
+		t.Errorf("done %v, %d requests; want done with every window counted once", r.Done(), r.Totals().Requests)
+	}
+	if ok, _ := r.Ingest(late); ok {
+		t.Error("a resent window was counted twice")
+	}
+	res, err := r.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason := res.Shards[1].GetStopReason(); reason != "" {
+		t.Errorf("the replaced agent's stop reason %q ended the shard", reason)
+	}
+	future := window(t, 1, 4, false, 0, 1, 0)
+	future.Epoch = 3
+	if _, err := r.Ingest(future); !errors.Is(err, ErrBadWindow) {
+		t.Errorf("a window of a newer epoch: %v, want ErrBadWindow", err)
+	}
+}

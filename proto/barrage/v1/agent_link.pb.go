@@ -667,7 +667,12 @@ type Assignment struct {
 	// This shard's seed, derived from the run seed and the shard index.
 	Seed uint64 `protobuf:"varint,7,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Open model: this shard's most requests in flight at once.
-	MaxInflight   int64 `protobuf:"varint,8,opt,name=max_inflight,json=maxInflight,proto3" json:"max_inflight,omitempty"`
+	MaxInflight int64 `protobuf:"varint,8,opt,name=max_inflight,json=maxInflight,proto3" json:"max_inflight,omitempty"`
+	// The first result window of this assignment. Zero for a shard's first
+	// agent; for an agent that takes a lost agent's shard over, the window
+	// from whose start it runs the rest of the shard's arrivals (those
+	// intended earlier are not sent again).
+	FirstSeq      int64 `protobuf:"varint,9,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -754,6 +759,13 @@ func (x *Assignment) GetSeed() uint64 {
 func (x *Assignment) GetMaxInflight() int64 {
 	if x != nil {
 		return x.MaxInflight
+	}
+	return 0
+}
+
+func (x *Assignment) GetFirstSeq() int64 {
+	if x != nil {
+		return x.FirstSeq
 	}
 	return 0
 }
@@ -1475,7 +1487,7 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\fclock_offset\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\vclockOffset\x12,\n" +
 	"\x06active\x18\x03 \x03(\v2\x14.barrage.v1.ShardRefR\x06active\x12\x1f\n" +
 	"\vcpu_percent\x18\x04 \x01(\x01R\n" +
-	"cpuPercent\"\x84\x02\n" +
+	"cpuPercent\"\xa1\x02\n" +
 	"\n" +
 	"Assignment\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
@@ -1486,7 +1498,8 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\x04plan\x18\x05 \x01(\v2\x10.barrage.v1.PlanR\x04plan\x125\n" +
 	"\bstart_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x12\x12\n" +
 	"\x04seed\x18\a \x01(\x04R\x04seed\x12!\n" +
-	"\fmax_inflight\x18\b \x01(\x03R\vmaxInflight\"P\n" +
+	"\fmax_inflight\x18\b \x01(\x03R\vmaxInflight\x12\x1b\n" +
+	"\tfirst_seq\x18\t \x01(\x03R\bfirstSeq\"P\n" +
 	"\tStopShard\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x16\n" +

@@ -212,7 +212,9 @@ type ShardRecord struct {
 	// Shard seed.
 	Seed uint64 `protobuf:"varint,5,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Open model: in-flight cap of this shard.
-	MaxInflight   int64 `protobuf:"varint,6,opt,name=max_inflight,json=maxInflight,proto3" json:"max_inflight,omitempty"`
+	MaxInflight int64 `protobuf:"varint,6,opt,name=max_inflight,json=maxInflight,proto3" json:"max_inflight,omitempty"`
+	// The first window of this epoch (Assignment.first_seq).
+	FirstSeq      int64 `protobuf:"varint,7,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -289,6 +291,13 @@ func (x *ShardRecord) GetMaxInflight() int64 {
 	return 0
 }
 
+func (x *ShardRecord) GetFirstSeq() int64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
 // RunEventRecord is a stored RunEvent; under runs/<run-id>/events/<seq>.
 type RunEventRecord struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -355,7 +364,7 @@ const file_barrage_v1_store_proto_rawDesc = "" +
 	"\x0eRunStateRecord\x12*\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x14.barrage.v1.RunStateR\x05state\x125\n" +
 	"\bended_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendedAt\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xaa\x01\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xc7\x01\n" +
 	"\vShardRecord\x12\x14\n" +
 	"\x05shard\x18\x01 \x01(\x05R\x05shard\x12\x19\n" +
 	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1d\n" +
@@ -363,7 +372,8 @@ const file_barrage_v1_store_proto_rawDesc = "" +
 	"agent_name\x18\x03 \x01(\tR\tagentName\x12\x14\n" +
 	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\x12\x12\n" +
 	"\x04seed\x18\x05 \x01(\x04R\x04seed\x12!\n" +
-	"\fmax_inflight\x18\x06 \x01(\x03R\vmaxInflight\"<\n" +
+	"\fmax_inflight\x18\x06 \x01(\x03R\vmaxInflight\x12\x1b\n" +
+	"\tfirst_seq\x18\a \x01(\x03R\bfirstSeq\"<\n" +
 	"\x0eRunEventRecord\x12*\n" +
 	"\x05event\x18\x01 \x01(\v2\x14.barrage.v1.RunEventR\x05eventB;Z9github.com/barrage-dev/barrage/proto/barrage/v1;barragev1b\x06proto3"
 
