@@ -328,7 +328,7 @@ func (a *agent) session(ctx context.Context, cc *grpc.ClientConn, addr string) e
 	hello := &pb.Hello{
 		AgentId: a.cfg.ID, Name: a.cfg.Name, Version: version.Version, Hostname: host,
 		Cpus: int32(runtime.GOMAXPROCS(0)), SentAt: timestamppb.New(t0), Active: a.active(),
-		Pod: a.cfg.Pod, Node: a.cfg.Node,
+		Pod: a.cfg.Pod, Node: a.cfg.Node, DeadMan: durationpb.New(a.cfg.DeadMan),
 	}
 	if err := stream.Send(&pb.AgentMessage{Msg: &pb.AgentMessage_Hello{Hello: hello}}); err != nil {
 		return fmt.Errorf("send hello: %w", recvErr(stream, err))

@@ -135,7 +135,11 @@ func (r *runTally) shard(k int32, epoch int64) *shardTally {
 func (t *tally) assigned(as *pb.Assignment) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.run(as.GetRunId(), as.GetPlan()).shard(as.GetShard(), as.GetEpoch())
+	sh := t.run(as.GetRunId(), as.GetPlan()).shard(as.GetShard(), as.GetEpoch())
+	if sh.last < 0 {
+		// A taken-over shard's windows start at first_seq.
+		sh.next = max(sh.next, as.GetFirstSeq())
+	}
 	t.evict()
 }
 

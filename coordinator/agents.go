@@ -95,7 +95,7 @@ func (s *server) Connect(stream grpc.BidiStreamingServer[pb.AgentMessage, pb.Coo
 		AgentId: hello.GetAgentId(), Name: hello.GetName(), Hostname: hello.GetHostname(),
 		Address: addr, Version: hello.GetVersion(), Cpus: hello.GetCpus(),
 		ConnectedAt: timestamppb.New(recvAt), CoordinatorId: s.cfg.ID,
-		Pod: hello.GetPod(), Node: hello.GetNode(), Shards: hello.GetActive(),
+		Pod: hello.GetPod(), Node: hello.GetNode(), Shards: hello.GetActive(), DeadMan: hello.GetDeadMan(),
 	}
 	if info.Name == "" {
 		info.Name = info.AgentId
@@ -141,11 +141,16 @@ func (s *server) Connect(stream grpc.BidiStreamingServer[pb.AgentMessage, pb.Coo
 	defer func() {
 		ac.close()
 		s.mu.Lock()
-		if s.agents[ac.id] == ac {
+		current := s.agents[ac.id] == ac
+		if current {
 			delete(s.agents, ac.id)
 		}
 		s.mu.Unlock()
-		s.agentLost(ac)
+		// A connection the agent has already replaced says nothing about
+		// its shards: the new one has them.
+		if current {
+			s.agentLost(ac)
+		}
 		log.Info("agent disconnected")
 	}()
 
@@ -230,7 +235,7 @@ func (s *server) handleAgentMessage(ctx context.Context, ac *agentConn, member *
 			Version: prev.Version, Cpus: prev.Cpus, ConnectedAt: prev.ConnectedAt,
 			ClockOffset: m.Heartbeat.GetClockOffset(), Shards: m.Heartbeat.GetActive(),
 			CoordinatorId: prev.CoordinatorId, Pod: prev.Pod, Node: prev.Node,
-			CpuPercent: m.Heartbeat.GetCpuPercent(),
+			CpuPercent: m.Heartbeat.GetCpuPercent(), DeadMan: prev.DeadMan,
 		}
 		changed := prev.GetClockOffset().AsDuration() != info.GetClockOffset().AsDuration() || len(prev.GetShards()) != len(info.GetShards())
 		ac.info = info

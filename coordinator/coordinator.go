@@ -57,9 +57,9 @@ type Config struct {
 	Grace time.Duration
 	// Takeover is how long a shard's agent may be gone before another
 	// connected agent takes the rest of the shard over (open model), so
-	// that the run's rate holds. It must exceed the agents' dead-man
-	// timeout (10s by default), so that the lost agent has stopped its
-	// load; default 15s; negative: never.
+	// that the run's rate holds. The wait is never shorter than the lost
+	// agent's dead-man timeout (from its Hello) plus 2s, so that it has
+	// stopped its load; default 15s; negative: never.
 	Takeover time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger

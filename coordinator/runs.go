@@ -32,21 +32,23 @@ type run struct {
 	ended    bool
 	cancelAt time.Time // zero unless cancelled
 	alive    map[int32]bool
-	lostAt   map[int32]time.Time // shards without a connected agent, since when
+	lostAt   map[int32]time.Time     // shards without a connected agent, since when
+	lostWait map[int32]time.Duration // how long to wait before a takeover (the agent's dead-man + margin)
 }
 
 func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, events []*pb.RunEvent) *run {
 	sort.Slice(shards, func(i, j int) bool { return shards[i].GetShard() < shards[j].GetShard() })
 	r := &run{
-		spec:    spec,
-		state:   st,
-		shards:  shards,
-		events:  events,
-		agg:     results.New(spec.GetPlan(), int(spec.GetShardCount()), spec.GetStartAt().AsTime()),
-		changed: make(chan struct{}),
-		ended:   isFinal(st.GetState()),
-		alive:   map[int32]bool{},
-		lostAt:  map[int32]time.Time{},
+		spec:     spec,
+		state:    st,
+		shards:   shards,
+		events:   events,
+		agg:      results.New(spec.GetPlan(), int(spec.GetShardCount()), spec.GetStartAt().AsTime()),
+		changed:  make(chan struct{}),
+		ended:    isFinal(st.GetState()),
+		alive:    map[int32]bool{},
+		lostAt:   map[int32]time.Time{},
+		lostWait: map[int32]time.Duration{},
 	}
 	for _, sh := range shards {
 		if sh.GetEpoch() > 1 {
@@ -171,6 +173,17 @@ func (s *server) reattach(ac *agentConn, active []*pb.ShardRef) {
 		switch {
 		case r.ended:
 			ac.send(stopMsg(ref.GetRunId(), k, "run has ended"))
+		case k >= 0 && int(k) < len(r.shards) && r.shards[k].GetAgentId() == ac.id && ref.GetEpoch() < r.shards[k].GetEpoch():
+			// The shard was given to this agent under a newer epoch and
+			// the assignment was lost with a connection: send it again.
+			rec := r.shards[k]
+			if ac.send(&pb.CoordinatorMessage{Msg: &pb.CoordinatorMessage_Assignment{Assignment: &pb.Assignment{
+				RunId: r.spec.GetRunId(), Shard: k, ShardCount: r.spec.GetShardCount(), Epoch: rec.GetEpoch(), Plan: r.spec.GetPlan(),
+				StartAt: r.spec.GetStartAt(), Seed: rec.GetSeed(), MaxInflight: rec.GetMaxInflight(), FirstSeq: rec.GetFirstSeq(),
+			}}}) {
+				r.alive[k] = true
+				delete(r.lostAt, k)
+			}
 		case k >= 0 && int(k) < len(r.shards) && r.shards[k].GetAgentId() == ac.id:
 			if !r.alive[k] {
 				r.alive[k] = true
@@ -200,6 +213,9 @@ func (s *server) agentLost(ac *agentConn) {
 			if sh.GetAgentId() == ac.id && r.alive[k] && !r.ended {
 				r.alive[k] = false
 				r.lostAt[k] = time.Now()
+				// Not before the lost agent's dead-man switch has
+				// stopped its load (plus a margin for its last requests).
+				r.lostWait[k] = ac.snapshot().GetDeadMan().AsDuration() + takeoverMargin
 				s.event(s.ctx, r, "agent-lost", "agent %s (shard %d) disconnected", ac.snapshot().GetName(), k)
 			}
 		}
@@ -290,9 +306,17 @@ func (s *server) takeOver(r *run) {
 	if window <= 0 {
 		window = time.Second
 	}
-	now := time.Now()
 	for k, since := range r.lostAt {
-		if now.Sub(since) < s.cfg.Takeover || r.alive[k] || r.agg.ShardDone(k) {
+		now := time.Now()
+		if now.Sub(since) < max(s.cfg.Takeover, r.lostWait[k]) || r.alive[k] || r.agg.ShardDone(k) {
+			continue
+		}
+		old := r.shards[k]
+		if ac := s.agent(old.GetAgentId()); ac != nil && runsShard(ac.snapshot(), r.spec.GetRunId(), k, old.GetEpoch()) {
+			// Connected and running it after all (a reconnect raced the
+			// loss): not lost.
+			r.alive[k] = true
+			delete(r.lostAt, k)
 			continue
 		}
 		from := now.Add(s.cfg.StartDelay).Sub(r.spec.GetStartAt().AsTime())
@@ -300,7 +324,6 @@ func (s *server) takeOver(r *run) {
 		if time.Duration(first)*window >= r.spec.GetPlanned().AsDuration() {
 			continue // no load left to give; the deadline decides
 		}
-		old := r.shards[k]
 		ac := s.pickAgent(old.GetAgentId())
 		if ac == nil {
 			continue // nobody to give it to yet
@@ -330,8 +353,27 @@ func (s *server) takeOver(r *run) {
 		} else {
 			r.lostAt[k] = now
 		}
+		if prev := s.agent(old.GetAgentId()); prev != nil {
+			prev.send(stopMsg(r.spec.GetRunId(), k, fmt.Sprintf("shard %d was taken over by agent %s", k, rec.GetAgentName())))
+		}
 	}
 }
+
+// runsShard reports whether an agent's last heartbeat lists shard k of run
+// at epoch.
+func runsShard(info *pb.AgentInfo, run string, k int32, epoch int64) bool {
+	for _, ref := range info.GetShards() {
+		if ref.GetRunId() == run && ref.GetShard() == k && ref.GetEpoch() == epoch {
+			return true
+		}
+	}
+	return false
+}
+
+// takeoverMargin is added to a lost agent's dead-man timeout before its
+// shard is taken over: its requests in flight when the switch fired end
+// within the request timeout, usually much sooner.
+const takeoverMargin = 2 * time.Second
 
 // pickAgent chooses a connected agent for a taken-over shard: not the one
 // that lost it, the one running fewest shards (then by name).
@@ -344,6 +386,11 @@ func (s *server) pickAgent(not string) *agentConn {
 	for id, ac := range s.agents {
 		if id == not {
 			continue
+		}
+		select {
+		case <-ac.gone:
+			continue // closing
+		default:
 		}
 		info := ac.snapshot()
 		n := len(info.GetShards())

@@ -56,7 +56,7 @@ func coordinatorCmd(e *env) *cobra.Command {
 	f.DurationVar(&cfg.LeaderTTL, "leader-ttl", cfg.LeaderTTL, "leadership lease TTL (how long a crashed leader blocks its successor)")
 	f.DurationVar(&cfg.StartDelay, "start-delay", cfg.StartDelay, "time from submit to the common start of a run's load")
 	f.DurationVar(&cfg.Grace, "grace", cfg.Grace, "how long past a run's planned end to wait for missing results before it fails")
-	f.DurationVar(&cfg.Takeover, "takeover", cfg.Takeover, "how long a shard's agent may be gone before another agent runs the rest of the shard (open model; must exceed the agents' --dead-man; negative: never)")
+	f.DurationVar(&cfg.Takeover, "takeover", cfg.Takeover, "how long a shard's agent may be gone before another agent runs the rest of the shard (open model; never less than that agent's --dead-man + 2s; negative: never)")
 	return cmd
 }
 

@@ -63,6 +63,7 @@ type Run struct {
 	sched     *pacer.Schedule // open model only
 
 	pending  map[int64]*point
+	settled  map[int64]bool // seqs in the timeline
 	timeline []*pb.TimelinePoint
 	findings map[string]*pb.FindingSample
 
@@ -77,6 +78,7 @@ func New(plan *pb.Plan, shardCount int, start time.Time) *Run {
 		start:    start,
 		window:   plan.GetWindow().AsDuration(),
 		pending:  map[int64]*point{},
+		settled:  map[int64]bool{},
 		findings: map[string]*pb.FindingSample{},
 	}
 	if r.window <= 0 {
@@ -266,12 +268,25 @@ func (r *Run) Ingest(w *pb.ResultWindow) (bool, error) {
 		sh.stopReason = w.GetStopReason()
 	}
 	p := r.pending[w.GetSeq()]
+	if p == nil && r.settled[w.GetSeq()] {
+		// A late window (a replaced agent's, back with its outbox) for
+		// a point already in the timeline: its counts join that point
+		// (a new copy: earlier results may be being encoded); its
+		// latencies are in the endpoints' histograms, not in the
+		// point's percentiles.
+		p = &point{seq: w.GetSeq(), hist: latency.NewHistogram(), shards: map[int32]bool{}}
+		defer r.foldLate(p)
+	}
 	if p == nil {
 		p = &point{seq: w.GetSeq(), hist: latency.NewHistogram(), shards: map[int32]bool{},
 			start: w.GetStart().AsTime(), end: w.GetEnd().AsTime()}
 		r.pending[w.GetSeq()] = p
 	}
-	p.shards[w.GetShard()] = true
+	// A taken-over shard's point waits for the current epoch's window;
+	// an older epoch's adds its counts without standing in for it.
+	if !sh.taken || w.GetEpoch() == sh.epoch {
+		p.shards[w.GetShard()] = true
+	}
 	if ws := w.GetStart().AsTime(); ws.Before(p.start) {
 		p.start = ws
 	}
@@ -422,6 +437,7 @@ func (r *Run) settle(force bool) {
 	sort.Slice(ready, func(i, j int) bool { return ready[i] < ready[j] })
 	for _, seq := range ready {
 		r.timeline = append(r.timeline, r.toPoint(r.pending[seq]))
+		r.settled[seq] = true
 		delete(r.pending, seq)
 	}
 	sort.Slice(r.timeline, func(i, j int) bool { return r.timeline[i].GetSeq() < r.timeline[j].GetSeq() })
@@ -441,6 +457,21 @@ func (r *Run) allReported(seq int64, p *point) bool {
 		return false
 	}
 	return true
+}
+
+// foldLate adds a late window's counts to the settled point of its seq.
+func (r *Run) foldLate(p *point) {
+	for i, tp := range r.timeline {
+		if tp.GetSeq() != p.seq {
+			continue
+		}
+		c := proto.Clone(tp).(*pb.TimelinePoint)
+		c.Requests += p.requests
+		c.Errors += p.errors
+		c.Dropped += p.dropped
+		r.timeline[i] = c
+		return
+	}
 }
 
 func (r *Run) toPoint(p *point) *pb.TimelinePoint {

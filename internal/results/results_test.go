@@ -323,9 +323,22 @@ func TestTakenOverShard(t *testing.T) {
 	if ok, _ := r.Ingest(late); ok {
 		t.Error("a resent window was counted twice")
 	}
+	r.Finish()
 	res, err := r.Result()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// One timeline point per window, holding every counted request.
+	seqs, sum := map[int64]bool{}, int64(0)
+	for _, p := range res.Timeline {
+		if seqs[p.GetSeq()] {
+			t.Errorf("timeline has window %d twice", p.GetSeq())
+		}
+		seqs[p.GetSeq()] = true
+		sum += p.GetRequests()
+	}
+	if len(seqs) != 5 || sum != r.Totals().Requests {
+		t.Errorf("timeline: %d points holding %d requests, want 5 holding %d", len(seqs), sum, r.Totals().Requests)
 	}
 	if reason := res.Shards[1].GetStopReason(); reason != "" {
 		t.Errorf("the replaced agent's stop reason %q ended the shard", reason)

@@ -338,7 +338,10 @@ type Hello struct {
 	// Kubernetes pod and node, when known (from the downward API).
 	Pod string `protobuf:"bytes,8,opt,name=pod,proto3" json:"pod,omitempty"`
 	// Kubernetes node name, when known.
-	Node          string `protobuf:"bytes,9,opt,name=node,proto3" json:"node,omitempty"`
+	Node string `protobuf:"bytes,9,opt,name=node,proto3" json:"node,omitempty"`
+	// How long the agent keeps running its shards without a coordinator
+	// (--dead-man): a lost agent's shard is not taken over sooner.
+	DeadMan       *durationpb.Duration `protobuf:"bytes,10,opt,name=dead_man,json=deadMan,proto3" json:"dead_man,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -434,6 +437,13 @@ func (x *Hello) GetNode() string {
 		return x.Node
 	}
 	return ""
+}
+
+func (x *Hello) GetDeadMan() *durationpb.Duration {
+	if x != nil {
+		return x.DeadMan
+	}
+	return nil
 }
 
 // ShardRef names one shard of one run.
@@ -1461,7 +1471,7 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"assignment\x12)\n" +
 	"\x03ack\x18\x03 \x01(\v2\x15.barrage.v1.WindowAckH\x00R\x03ack\x12+\n" +
 	"\x04stop\x18\x04 \x01(\v2\x15.barrage.v1.StopShardH\x00R\x04stopB\x05\n" +
-	"\x03msg\"\x89\x02\n" +
+	"\x03msg\"\xbf\x02\n" +
 	"\x05Hello\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1471,7 +1481,9 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\asent_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12,\n" +
 	"\x06active\x18\a \x03(\v2\x14.barrage.v1.ShardRefR\x06active\x12\x10\n" +
 	"\x03pod\x18\b \x01(\tR\x03pod\x12\x12\n" +
-	"\x04node\x18\t \x01(\tR\x04node\"M\n" +
+	"\x04node\x18\t \x01(\tR\x04node\x124\n" +
+	"\bdead_man\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\adeadMan\"M\n" +
 	"\bShardRef\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
@@ -1624,31 +1636,32 @@ var file_barrage_v1_agent_link_proto_depIdxs = []int32{
 	8,  // 6: barrage.v1.CoordinatorMessage.stop:type_name -> barrage.v1.StopShard
 	16, // 7: barrage.v1.Hello.sent_at:type_name -> google.protobuf.Timestamp
 	4,  // 8: barrage.v1.Hello.active:type_name -> barrage.v1.ShardRef
-	16, // 9: barrage.v1.Welcome.received_at:type_name -> google.protobuf.Timestamp
-	16, // 10: barrage.v1.Welcome.sent_at:type_name -> google.protobuf.Timestamp
-	17, // 11: barrage.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
-	16, // 12: barrage.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	17, // 13: barrage.v1.Heartbeat.clock_offset:type_name -> google.protobuf.Duration
-	4,  // 14: barrage.v1.Heartbeat.active:type_name -> barrage.v1.ShardRef
-	18, // 15: barrage.v1.Assignment.plan:type_name -> barrage.v1.Plan
-	16, // 16: barrage.v1.Assignment.start_at:type_name -> google.protobuf.Timestamp
-	16, // 17: barrage.v1.ResultWindow.start:type_name -> google.protobuf.Timestamp
-	16, // 18: barrage.v1.ResultWindow.end:type_name -> google.protobuf.Timestamp
-	12, // 19: barrage.v1.ResultWindow.endpoints:type_name -> barrage.v1.EndpointWindow
-	17, // 20: barrage.v1.ResultWindow.clock_offset:type_name -> google.protobuf.Duration
-	11, // 21: barrage.v1.ResultWindow.findings:type_name -> barrage.v1.FindingSample
-	16, // 22: barrage.v1.FindingSample.first_seen:type_name -> google.protobuf.Timestamp
-	14, // 23: barrage.v1.EndpointWindow.status:type_name -> barrage.v1.EndpointWindow.StatusEntry
-	15, // 24: barrage.v1.EndpointWindow.errors:type_name -> barrage.v1.EndpointWindow.ErrorsEntry
-	13, // 25: barrage.v1.EndpointWindow.histograms:type_name -> barrage.v1.ClassHistogram
-	0,  // 26: barrage.v1.ClassHistogram.class:type_name -> barrage.v1.OutcomeClass
-	1,  // 27: barrage.v1.AgentLinkService.Connect:input_type -> barrage.v1.AgentMessage
-	2,  // 28: barrage.v1.AgentLinkService.Connect:output_type -> barrage.v1.CoordinatorMessage
-	28, // [28:29] is the sub-list for method output_type
-	27, // [27:28] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	17, // 9: barrage.v1.Hello.dead_man:type_name -> google.protobuf.Duration
+	16, // 10: barrage.v1.Welcome.received_at:type_name -> google.protobuf.Timestamp
+	16, // 11: barrage.v1.Welcome.sent_at:type_name -> google.protobuf.Timestamp
+	17, // 12: barrage.v1.Welcome.heartbeat_interval:type_name -> google.protobuf.Duration
+	16, // 13: barrage.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	17, // 14: barrage.v1.Heartbeat.clock_offset:type_name -> google.protobuf.Duration
+	4,  // 15: barrage.v1.Heartbeat.active:type_name -> barrage.v1.ShardRef
+	18, // 16: barrage.v1.Assignment.plan:type_name -> barrage.v1.Plan
+	16, // 17: barrage.v1.Assignment.start_at:type_name -> google.protobuf.Timestamp
+	16, // 18: barrage.v1.ResultWindow.start:type_name -> google.protobuf.Timestamp
+	16, // 19: barrage.v1.ResultWindow.end:type_name -> google.protobuf.Timestamp
+	12, // 20: barrage.v1.ResultWindow.endpoints:type_name -> barrage.v1.EndpointWindow
+	17, // 21: barrage.v1.ResultWindow.clock_offset:type_name -> google.protobuf.Duration
+	11, // 22: barrage.v1.ResultWindow.findings:type_name -> barrage.v1.FindingSample
+	16, // 23: barrage.v1.FindingSample.first_seen:type_name -> google.protobuf.Timestamp
+	14, // 24: barrage.v1.EndpointWindow.status:type_name -> barrage.v1.EndpointWindow.StatusEntry
+	15, // 25: barrage.v1.EndpointWindow.errors:type_name -> barrage.v1.EndpointWindow.ErrorsEntry
+	13, // 26: barrage.v1.EndpointWindow.histograms:type_name -> barrage.v1.ClassHistogram
+	0,  // 27: barrage.v1.ClassHistogram.class:type_name -> barrage.v1.OutcomeClass
+	1,  // 28: barrage.v1.AgentLinkService.Connect:input_type -> barrage.v1.AgentMessage
+	2,  // 29: barrage.v1.AgentLinkService.Connect:output_type -> barrage.v1.CoordinatorMessage
+	29, // [29:30] is the sub-list for method output_type
+	28, // [28:29] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_agent_link_proto_init() }

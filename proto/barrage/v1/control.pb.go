@@ -1309,7 +1309,9 @@ type AgentInfo struct {
 	// the agent is connected to (not stored in etcd).
 	CpuPercent float64 `protobuf:"fixed64,13,opt,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
 	// When the coordinator last heard from the agent (heartbeat or window).
-	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// The agent's dead-man timeout (Hello.dead_man).
+	DeadMan       *durationpb.Duration `protobuf:"bytes,15,opt,name=dead_man,json=deadMan,proto3" json:"dead_man,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1438,6 +1440,13 @@ func (x *AgentInfo) GetCpuPercent() float64 {
 func (x *AgentInfo) GetLastSeen() *timestamppb.Timestamp {
 	if x != nil {
 		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *AgentInfo) GetDeadMan() *durationpb.Duration {
+	if x != nil {
+		return x.DeadMan
 	}
 	return nil
 }
@@ -1829,7 +1838,7 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\x0e2\x14.barrage.v1.RunStateR\x05state\"\x13\n" +
 	"\x11ListAgentsRequest\"C\n" +
 	"\x12ListAgentsResponse\x12-\n" +
-	"\x06agents\x18\x01 \x03(\v2\x15.barrage.v1.AgentInfoR\x06agents\"\xf0\x03\n" +
+	"\x06agents\x18\x01 \x03(\v2\x15.barrage.v1.AgentInfoR\x06agents\"\xa6\x04\n" +
 	"\tAgentInfo\x12\x19\n" +
 	"\bagent_id\x18\x01 \x01(\tR\aagentId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1846,7 +1855,8 @@ const file_barrage_v1_control_proto_rawDesc = "" +
 	"\x04node\x18\f \x01(\tR\x04node\x12\x1f\n" +
 	"\vcpu_percent\x18\r \x01(\x01R\n" +
 	"cpuPercent\x127\n" +
-	"\tlast_seen\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\x11\n" +
+	"\tlast_seen\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x124\n" +
+	"\bdead_man\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\adeadMan\"\x11\n" +
 	"\x0fListRunsRequest\"=\n" +
 	"\x10ListRunsResponse\x12)\n" +
 	"\x04runs\x18\x01 \x03(\v2\x15.barrage.v1.RunStatusR\x04runs\",\n" +
@@ -1957,31 +1967,32 @@ var file_barrage_v1_control_proto_depIdxs = []int32{
 	25, // 27: barrage.v1.AgentInfo.clock_offset:type_name -> google.protobuf.Duration
 	29, // 28: barrage.v1.AgentInfo.shards:type_name -> barrage.v1.ShardRef
 	24, // 29: barrage.v1.AgentInfo.last_seen:type_name -> google.protobuf.Timestamp
-	6,  // 30: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
-	24, // 31: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
-	25, // 32: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
-	21, // 33: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
-	3,  // 34: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
-	5,  // 35: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
-	7,  // 36: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
-	12, // 37: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
-	14, // 38: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
-	17, // 39: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
-	19, // 40: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
-	1,  // 41: barrage.v1.ControlService.GetLeader:input_type -> barrage.v1.GetLeaderRequest
-	4,  // 42: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
-	6,  // 43: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
-	8,  // 44: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
-	13, // 45: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
-	15, // 46: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
-	18, // 47: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
-	20, // 48: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
-	2,  // 49: barrage.v1.ControlService.GetLeader:output_type -> barrage.v1.GetLeaderResponse
-	42, // [42:50] is the sub-list for method output_type
-	34, // [34:42] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	25, // 30: barrage.v1.AgentInfo.dead_man:type_name -> google.protobuf.Duration
+	6,  // 31: barrage.v1.ListRunsResponse.runs:type_name -> barrage.v1.RunStatus
+	24, // 32: barrage.v1.Intervals.start:type_name -> google.protobuf.Timestamp
+	25, // 33: barrage.v1.Intervals.length:type_name -> google.protobuf.Duration
+	21, // 34: barrage.v1.Intervals.endpoints:type_name -> barrage.v1.EndpointInterval
+	3,  // 35: barrage.v1.ControlService.SubmitRun:input_type -> barrage.v1.SubmitRunRequest
+	5,  // 36: barrage.v1.ControlService.WatchRun:input_type -> barrage.v1.WatchRunRequest
+	7,  // 37: barrage.v1.ControlService.GetRunResult:input_type -> barrage.v1.GetRunResultRequest
+	12, // 38: barrage.v1.ControlService.CancelRun:input_type -> barrage.v1.CancelRunRequest
+	14, // 39: barrage.v1.ControlService.ListAgents:input_type -> barrage.v1.ListAgentsRequest
+	17, // 40: barrage.v1.ControlService.ListRuns:input_type -> barrage.v1.ListRunsRequest
+	19, // 41: barrage.v1.ControlService.GetIntervals:input_type -> barrage.v1.GetIntervalsRequest
+	1,  // 42: barrage.v1.ControlService.GetLeader:input_type -> barrage.v1.GetLeaderRequest
+	4,  // 43: barrage.v1.ControlService.SubmitRun:output_type -> barrage.v1.SubmitRunResponse
+	6,  // 44: barrage.v1.ControlService.WatchRun:output_type -> barrage.v1.RunStatus
+	8,  // 45: barrage.v1.ControlService.GetRunResult:output_type -> barrage.v1.RunResult
+	13, // 46: barrage.v1.ControlService.CancelRun:output_type -> barrage.v1.CancelRunResponse
+	15, // 47: barrage.v1.ControlService.ListAgents:output_type -> barrage.v1.ListAgentsResponse
+	18, // 48: barrage.v1.ControlService.ListRuns:output_type -> barrage.v1.ListRunsResponse
+	20, // 49: barrage.v1.ControlService.GetIntervals:output_type -> barrage.v1.Intervals
+	2,  // 50: barrage.v1.ControlService.GetLeader:output_type -> barrage.v1.GetLeaderResponse
+	43, // [43:51] is the sub-list for method output_type
+	35, // [35:43] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_barrage_v1_control_proto_init() }
