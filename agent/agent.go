@@ -209,7 +209,7 @@ func (a *agent) deadMan(ctx context.Context) {
 			for k, s := range a.shards {
 				if !s.finished {
 					a.log.Warn("no coordinator reachable: stopping shard (dead-man switch)", "run", k.run, "shard", k.shard, "after", a.cfg.DeadMan)
-					s.cancel(fmt.Errorf("no coordinator reachable for %v (dead-man switch)", a.cfg.DeadMan))
+					s.cancel(fmt.Errorf("no coordinator reachable for %v: %w", a.cfg.DeadMan, engine.ErrDeadMan))
 				}
 			}
 		}

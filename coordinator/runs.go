@@ -34,6 +34,7 @@ type run struct {
 	alive    map[int32]bool
 	lostAt   map[int32]time.Time     // shards without a connected agent, since when
 	lostWait map[int32]time.Duration // how long to wait before a takeover (the agent's dead-man + margin)
+	stopped  map[int32]bool          // shards stopped by their agent's dead-man switch, not taken over yet
 }
 
 func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, events []*pb.RunEvent) *run {
@@ -49,6 +50,7 @@ func newRun(spec *pb.RunSpec, st *pb.RunStateRecord, shards []*pb.ShardRecord, e
 		alive:    map[int32]bool{},
 		lostAt:   map[int32]time.Time{},
 		lostWait: map[int32]time.Duration{},
+		stopped:  map[int32]bool{},
 	}
 	for _, sh := range shards {
 		if sh.GetEpoch() > 1 {
@@ -150,6 +152,15 @@ func (s *server) ingest(ctx context.Context, ac *agentConn, w *pb.ResultWindow) 
 		// Check passed, so this cannot happen; report it loudly.
 		s.event(ctx, r, "window-rejected", "after storing: %v", err)
 	}
+	if k := w.GetShard(); w.GetFinal() && w.GetDeadMan() && w.GetEpoch() == r.shards[k].GetEpoch() && r.cancelAt.IsZero() {
+		// Its agent's dead-man switch stopped the shard (the agent has
+		// stopped, and is back): the rest of the shard can be given out
+		// at once, to that agent too.
+		r.alive[k] = false
+		r.lostAt[k] = time.Now().Add(-s.cfg.Takeover)
+		r.lostWait[k] = 0
+		r.stopped[k] = true
+	}
 	r.notify()
 	return true, nil
 }
@@ -250,6 +261,8 @@ func (s *server) check(r *run) bool {
 	if r.ended {
 		return true
 	}
+	// First: a shard given out again is not finished.
+	s.takeOver(r)
 	switch {
 	case r.agg.Done():
 		st := pb.RunState_RUN_STATE_COMPLETED
@@ -282,7 +295,6 @@ func (s *server) check(r *run) bool {
 		}
 		s.end(r, pb.RunState_RUN_STATE_FAILED, "no final results from "+strings.Join(parts, ", ")+" by the deadline")
 	default:
-		s.takeOver(r)
 		return false
 	}
 	return true
@@ -308,11 +320,11 @@ func (s *server) takeOver(r *run) {
 	}
 	for k, since := range r.lostAt {
 		now := time.Now()
-		if now.Sub(since) < max(s.cfg.Takeover, r.lostWait[k]) || r.alive[k] || r.agg.ShardDone(k) {
+		if now.Sub(since) < max(s.cfg.Takeover, r.lostWait[k]) || r.alive[k] || (r.agg.ShardDone(k) && !r.stopped[k]) {
 			continue
 		}
 		old := r.shards[k]
-		if ac := s.agent(old.GetAgentId()); ac != nil && runsShard(ac.snapshot(), r.spec.GetRunId(), k, old.GetEpoch()) {
+		if ac := s.agent(old.GetAgentId()); ac != nil && !r.stopped[k] && runsShard(ac.snapshot(), r.spec.GetRunId(), k, old.GetEpoch()) {
 			// Connected and running it after all (a reconnect raced the
 			// loss): not lost.
 			r.alive[k] = true
@@ -324,7 +336,11 @@ func (s *server) takeOver(r *run) {
 		if time.Duration(first)*window >= r.spec.GetPlanned().AsDuration() {
 			continue // no load left to give; the deadline decides
 		}
-		ac := s.pickAgent(old.GetAgentId())
+		not := old.GetAgentId()
+		if r.stopped[k] {
+			not = "" // it stopped itself and is back: it may run the rest
+		}
+		ac := s.pickAgent(not)
 		if ac == nil {
 			continue // nobody to give it to yet
 		}
@@ -348,12 +364,13 @@ func (s *server) takeOver(r *run) {
 			StartAt: r.spec.GetStartAt(), Seed: rec.GetSeed(), MaxInflight: rec.GetMaxInflight(), FirstSeq: first,
 		}}})
 		r.alive[k] = ok
+		delete(r.stopped, k)
 		if ok {
 			delete(r.lostAt, k)
 		} else {
 			r.lostAt[k] = now
 		}
-		if prev := s.agent(old.GetAgentId()); prev != nil {
+		if prev := s.agent(old.GetAgentId()); prev != nil && prev != ac {
 			prev.send(stopMsg(r.spec.GetRunId(), k, fmt.Sprintf("shard %d was taken over by agent %s", k, rec.GetAgentName())))
 		}
 	}

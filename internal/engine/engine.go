@@ -153,6 +153,7 @@ func Run(ctx context.Context, cfg Config) error {
 				close(p.slots)
 				p.wg.Wait()
 			}
+			e.deadMan = errors.Is(context.Cause(ctx), ErrDeadMan)
 			e.emitFinal(a.GetFirstSeq(), e.windowStart(a.GetFirstSeq()), stopReason(ctx))
 			return nil
 		}
@@ -172,6 +173,7 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 type eng struct {
+	deadMan  bool // the shard was stopped by its agent's dead-man switch
 	cfg      Config
 	a        *pb.Assignment
 	log      *slog.Logger
@@ -182,6 +184,11 @@ type eng struct {
 	api      *apireq.Compiled // nil without an API description
 	findings *findings        // nil without an API description
 }
+
+// ErrDeadMan is the cause an agent cancels a shard's context with when its
+// dead-man switch stops the shard; the final window then says so
+// (ResultWindow.dead_man).
+var ErrDeadMan = errors.New("dead-man switch")
 
 func stopReason(ctx context.Context) string {
 	if ctx.Err() == nil {
@@ -215,6 +222,7 @@ func (e *eng) windows(ctx context.Context, loadDone <-chan struct{}, failed func
 					reason = r
 				}
 			}
+			e.deadMan = errors.Is(context.Cause(ctx), ErrDeadMan)
 			e.emit(seq, start, time.Now(), true, reason)
 			return
 		}
@@ -259,6 +267,7 @@ func (e *eng) emit(seq int64, start, end time.Time, final bool, reason string) {
 		ClockOffset: durationpb.New(e.cfg.ClockOffset),
 		StopReason:  reason,
 		Findings:    found,
+		DeadMan:     final && e.deadMan,
 	}
 	e.cfg.Emit(w)
 }

@@ -947,7 +947,11 @@ type ResultWindow struct {
 	// Why the shard ended early, when the final window ends it early.
 	StopReason string `protobuf:"bytes,11,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
 	// Findings seen in this window, one per fingerprint.
-	Findings      []*FindingSample `protobuf:"bytes,12,rep,name=findings,proto3" json:"findings,omitempty"`
+	Findings []*FindingSample `protobuf:"bytes,12,rep,name=findings,proto3" json:"findings,omitempty"`
+	// The final window of a shard its agent's dead-man switch stopped (no
+	// coordinator for too long): the shard's load is unfinished, and the
+	// coordinator may give the rest of it to an agent again.
+	DeadMan       bool `protobuf:"varint,13,opt,name=dead_man,json=deadMan,proto3" json:"dead_man,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1064,6 +1068,13 @@ func (x *ResultWindow) GetFindings() []*FindingSample {
 		return x.Findings
 	}
 	return nil
+}
+
+func (x *ResultWindow) GetDeadMan() bool {
+	if x != nil {
+		return x.DeadMan
+	}
+	return false
 }
 
 // FindingSample is one deduplicated finding as seen by one shard in one
@@ -1520,7 +1531,7 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x12\x10\n" +
-	"\x03seq\x18\x04 \x01(\x03R\x03seq\"\xc5\x03\n" +
+	"\x03seq\x18\x04 \x01(\x03R\x03seq\"\xe0\x03\n" +
 	"\fResultWindow\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x14\n" +
 	"\x05shard\x18\x02 \x01(\x05R\x05shard\x12\x14\n" +
@@ -1535,7 +1546,8 @@ const file_barrage_v1_agent_link_proto_rawDesc = "" +
 	" \x01(\x03R\binflight\x12\x1f\n" +
 	"\vstop_reason\x18\v \x01(\tR\n" +
 	"stopReason\x125\n" +
-	"\bfindings\x18\f \x03(\v2\x19.barrage.v1.FindingSampleR\bfindings\"\xc7\x03\n" +
+	"\bfindings\x18\f \x03(\v2\x19.barrage.v1.FindingSampleR\bfindings\x12\x19\n" +
+	"\bdead_man\x18\r \x01(\bR\adeadMan\"\xc7\x03\n" +
 	"\rFindingSample\x12 \n" +
 	"\vfingerprint\x18\x01 \x01(\tR\vfingerprint\x12\x16\n" +
 	"\x06oracle\x18\x02 \x01(\tR\x06oracle\x12\x1a\n" +
