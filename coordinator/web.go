@@ -182,9 +182,9 @@ func (v *webView) listPage(w http.ResponseWriter, r *http.Request, t *template.T
 	v.write(w, page{Title: title, Src: src, Mode: "poll", Body: template.HTML(b.String())})
 }
 
-var agentsTmpl = template.Must(template.New("agents").Funcs(template.FuncMap{"time": fmtTime, "shards": fmtShards, "cpu": fmtCPU, "ago": fmtAgo}).Parse(`<main class="agents">
+var agentsTmpl = template.Must(template.New("agents").Funcs(template.FuncMap{"time": fmtTime, "cpu": fmtCPU, "ago": fmtAgo}).Parse(`<main class="agents">
 <table class="list"><thead><tr><th>agent</th><th>address</th><th>host</th><th>pod</th><th>node</th><th>CPUs</th><th>CPU use</th><th>last heard</th><th>version</th><th>connected</th><th>clock offset</th><th>running</th><th>coordinator</th></tr></thead><tbody>
-{{range .}}<tr data-agent="{{.GetName}}"><td>{{.GetName}}</td><td>{{.GetAddress}}</td><td>{{.GetHostname}}</td><td>{{.GetPod}}</td><td>{{.GetNode}}</td><td class="n">{{.GetCpus}}</td><td class="n">{{cpu .GetCpuPercent}}</td><td class="n">{{ago .GetLastSeen}}</td><td>{{.GetVersion}}</td><td>{{time .GetConnectedAt}}</td><td class="n">{{.GetClockOffset.AsDuration}}</td><td>{{shards .GetShards}}</td><td>{{.GetCoordinatorId}}</td></tr>
+{{range .}}<tr data-agent="{{.GetName}}"><td>{{.GetName}}</td><td>{{.GetAddress}}</td><td>{{.GetHostname}}</td><td>{{.GetPod}}</td><td>{{.GetNode}}</td><td class="n">{{.GetCpus}}</td><td class="n">{{cpu .GetCpuPercent}}</td><td class="n">{{ago .GetLastSeen}}</td><td>{{.GetVersion}}</td><td>{{time .GetConnectedAt}}</td><td class="n">{{.GetClockOffset.AsDuration}}</td><td>{{.Running}}</td><td>{{.GetCoordinatorId}}</td></tr>
 {{else}}<tr><td colspan="13">No agents connected. Start one: <code>barrage agent --coordinator ADDR</code>.</td></tr>{{end}}
 </tbody></table></main>`))
 
@@ -202,15 +202,36 @@ func fmtAgo(t interface{ AsTime() time.Time }) string {
 	return time.Since(t.AsTime()).Round(100*time.Millisecond).String() + " ago"
 }
 
-func fmtShards(refs []*pb.ShardRef) string {
+// agentRow is one agent on the agents page, with what it runs.
+type agentRow struct {
+	*pb.AgentInfo
+	Running string
+}
+
+// running says which shards an agent runs and its share of each run's
+// load ("RUN/1 of 3").
+func (v *webView) running(refs []*pb.ShardRef) string {
 	var parts []string
-	for _, r := range refs {
-		parts = append(parts, fmt.Sprintf("%s/%d", r.GetRunId(), r.GetShard()))
+	for _, ref := range refs {
+		n := int32(0)
+		v.s.mu.Lock()
+		if r := v.s.runs[ref.GetRunId()]; r != nil {
+			n = r.spec.GetShardCount() // set once, when the run is made
+		}
+		v.s.mu.Unlock()
+		part := fmt.Sprintf("%s/%d", ref.GetRunId(), ref.GetShard())
+		if n > 0 {
+			part += fmt.Sprintf(" (1 of %d shards)", n)
+		}
+		if ref.GetEpoch() > 1 {
+			part += fmt.Sprintf(", taken over (epoch %d)", ref.GetEpoch())
+		}
+		parts = append(parts, part)
 	}
 	if len(parts) == 0 {
 		return "idle"
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 func (v *webView) agentsPage(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +240,11 @@ func (v *webView) agentsPage(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	v.listPage(w, r, agentsTmpl, resp.GetAgents(), "Barrage · agents", "/agents?fragment=1")
+	rows := make([]agentRow, 0, len(resp.GetAgents()))
+	for _, a := range resp.GetAgents() {
+		rows = append(rows, agentRow{AgentInfo: a, Running: v.running(a.GetShards())})
+	}
+	v.listPage(w, r, agentsTmpl, rows, "Barrage · agents", "/agents?fragment=1")
 }
 
 // lookup finds a run by the request's {id}.

@@ -171,6 +171,18 @@ func TestLiveViewInBrowser(t *testing.T) {
 	if err := s.Screenshot(artifact(t, "live-running.png")); err != nil {
 		t.Error(err)
 	}
+	// While it runs, the agents page says what each runs and its share.
+	var page string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		var code int
+		if code, page = httpGet("http://" + c.web + "/agents?fragment=1"); code == 200 && strings.Count(page, id+"/") == 2 && strings.Contains(page, "(1 of 2 shards)") {
+			page = ""
+			break
+		}
+	}
+	if page != "" {
+		t.Errorf("agents page while running:\n%s", page)
+	}
 	deadline = time.Now().Add(60 * time.Second)
 	state := ""
 	for time.Now().Before(deadline) {
