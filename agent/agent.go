@@ -151,12 +151,12 @@ func Run(ctx context.Context, cfg Config) error {
 		wake:   make(chan struct{}, 1),
 		lostAt: time.Now(),
 	}
-	var stopHTTP func()
 	if cfg.HTTP != "" {
-		var err error
-		if stopHTTP, err = a.startHTTP(ctx, cfg.HTTP); err != nil {
+		srv, err := a.startHTTP(ctx, cfg.HTTP)
+		if err != nil {
 			return err
 		}
+		defer srv.Stop()
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -166,9 +166,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	a.connectLoop(ctx)
 	wg.Wait()
-	if stopHTTP != nil {
-		defer stopHTTP()
-	}
 	// Stop shards still running (ctx is done) and wait for them.
 	a.mu.Lock()
 	for _, s := range a.shards {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/barrage-dev/barrage/internal/allow"
 	"github.com/barrage-dev/barrage/internal/cluster"
+	"github.com/barrage-dev/barrage/internal/httpserve"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
 
@@ -224,7 +225,7 @@ func Run(ctx context.Context, cfg Config) error {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)
 
-	var hsrv *httpServer
+	var hsrv *httpserve.Server
 	if cfg.HTTP != "" {
 		if hsrv, err = s.startHTTP(cfg.HTTP); err != nil {
 			lis.Close()
@@ -246,7 +247,7 @@ func Run(ctx context.Context, cfg Config) error {
 	runErr := s.lead(ctx, hs)
 	cancel()
 	if hsrv != nil {
-		hsrv.stop()
+		hsrv.Stop()
 	}
 	hs.Shutdown()
 	stopped := make(chan struct{})

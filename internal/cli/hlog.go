@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/barrage-dev/barrage/internal/latency"
+	"github.com/barrage-dev/barrage/internal/report"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
 
@@ -109,13 +110,7 @@ func WriteHlog(ctx context.Context, ctl pb.ControlServiceClient, res *pb.RunResu
 // templates, then operations): the name made a valid tag, unique, never
 // hlogAllTag.
 func hlogTags(plan *pb.Plan) []string {
-	var names []string
-	for _, t := range plan.GetRequests() {
-		names = append(names, t.GetName())
-	}
-	for _, o := range plan.GetOpenapi().GetOperations() {
-		names = append(names, o.GetId())
-	}
+	names := report.EndpointNames(plan)
 	used := map[string]bool{hlogAllTag: true}
 	tags := make([]string, len(names))
 	for i, name := range names {

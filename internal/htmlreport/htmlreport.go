@@ -353,22 +353,13 @@ func summaryTiles(rep *report.Report) []tile {
 
 func endpointRowOf(e report.Endpoint) endpointRow {
 	l := e.Latency
-	var errs int64
-	for code, n := range e.Status {
-		if c, err := strconv.Atoi(code); err == nil && c >= 500 {
-			errs += n
-		}
-	}
-	for _, n := range e.Errors {
-		errs += n
-	}
 	return endpointRow{
 		Name: e.Name, Method: e.Method, Path: e.Path,
 		Requests: count(e.Requests), Rate: plot.FormatNumber(round1(e.RateRps)),
 		P50: latText(l.Count, l.P50), P90: latText(l.Count, l.P90), P99: latText(l.Count, l.P99),
 		P999: latText(l.Count, l.P999), Max: latText(l.Count, l.Max),
 		Dropped: count(e.Dropped), Status: kvText(e.Status), Errors: kvText(e.Errors),
-		ErrorRate: percent(ratio(errs, e.Requests)),
+		ErrorRate: percent(endpointErrorRate(e)),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/barrage-dev/barrage/internal/outcome"
+	"github.com/barrage-dev/barrage/internal/report"
 	pb "github.com/barrage-dev/barrage/proto/barrage/v1"
 )
 
@@ -29,13 +30,7 @@ const ErrorKind5xx = "5xx"
 // more than MaxEndpoints endpoints, those from index MaxEndpoints-1 on all
 // get OtherEndpoint, which no single endpoint then uses.
 func EndpointLabels(plan *pb.Plan) []string {
-	var names []string
-	for _, t := range plan.GetRequests() {
-		names = append(names, t.GetName())
-	}
-	for _, o := range plan.GetOpenapi().GetOperations() {
-		names = append(names, o.GetId())
-	}
+	names := report.EndpointNames(plan)
 	merge := len(names) > MaxEndpoints
 	used := map[string]bool{OtherEndpoint: merge}
 	out := make([]string, len(names))

@@ -409,6 +409,18 @@ func endpointNames(res *pb.RunResult) []endpointName {
 	return out
 }
 
+// EndpointNames returns the names of a plan's endpoints in the order result
+// windows index them: request templates, then API operations (by
+// operation id).
+func EndpointNames(plan *pb.Plan) []string {
+	eps := endpointNames(&pb.RunResult{Plan: plan})
+	out := make([]string, len(eps))
+	for i, e := range eps {
+		out[i] = e.name
+	}
+	return out
+}
+
 // Findings converts a result's finding samples, most severe first.
 func Findings(res *pb.RunResult) []finding.Finding {
 	names := endpointNames(res)
