@@ -266,8 +266,11 @@ func TestTimeoutAndRefused(t *testing.T) {
 	if err := l.RunOpen(context.Background(), sh, time.Now(), 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	if o.n != 20 || o.kinds["refused"] != 20 {
-		t.Fatalf("outcomes %d %v, want 20 refused", o.n, o.kinds)
+	// Every arrival is refused or, when it came while the dial limit or the
+	// in-flight cap was reached (a loaded machine), dropped: never lost,
+	// never anything else.
+	if o.n+o.dropped != 20 || o.kinds["refused"] != o.n || o.n < 10 {
+		t.Fatalf("outcomes %d %v, dropped %d: want 20 arrivals, each refused or dropped (most refused)", o.n, o.kinds, o.dropped)
 	}
 }
 
